@@ -1,0 +1,139 @@
+// Package store defines Ward's storage contracts: one interface per aggregate,
+// implemented by every backend (store/bolt, store/scylla) and checked by one
+// conformance suite (store/storetest).
+//
+// Domain packages depend on these interfaces only; they never import a
+// backend.
+//
+// Errors: a missing entity is errs.ErrNotFound, a uniqueness violation or a
+// lost compare-and-swap is errs.ErrConflict, a malformed cursor or ID is
+// errs.ErrInvalidArgument. Backends never return their driver's errors to
+// callers unwrapped: a failure of the backend itself is errs.ErrUnavailable
+// with the driver error as its server-only cause.
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store bundles the aggregates a backend provides.
+type Store interface {
+	Tenants() Tenants
+	Users() Users
+	APITokens() APITokens
+	// Close releases the backend's resources.
+	Close() error
+}
+
+// Tenant is an isolated space of users, clients and policies.
+type Tenant struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"` // unique slug, lower case
+	DisplayName string    `json:"displayName"`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+	Version     int64     `json:"version"` // set by the store; bumped on each update
+}
+
+// User is a person or account inside one tenant.
+type User struct {
+	ID          string     `json:"id"`
+	TenantID    string     `json:"tenantId"`
+	Username    string     `json:"username"` // unique per tenant, stored folded to lower case
+	Email       string     `json:"email"`    // unique per tenant when set, stored folded
+	DisplayName string     `json:"displayName"`
+	Status      UserStatus `json:"status"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	Version     int64      `json:"version"`
+}
+
+// UserStatus is the lifecycle state of a user.
+type UserStatus string
+
+const (
+	UserActive   UserStatus = "ACTIVE"
+	UserLocked   UserStatus = "LOCKED"
+	UserDisabled UserStatus = "DISABLED"
+	UserPending  UserStatus = "PENDING"
+)
+
+// APIToken is a bearer credential for the facade. Only the SHA-256 of the
+// secret is stored; the secret itself is shown once, when it is created.
+type APIToken struct {
+	ID        string    `json:"id"`
+	Hash      string    `json:"hash"` // hex SHA-256 of the secret; unique
+	Name      string    `json:"name"`
+	Subject   string    `json:"subject"`
+	TenantID  string    `json:"tenantId"` // empty for system scope
+	Roles     []string  `json:"roles"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"` // zero: never expires
+}
+
+// Page asks for one page of a listing.
+type Page struct {
+	// After is the opaque cursor returned with the previous page; empty for
+	// the first page. A cursor from another listing, or a malformed one, is
+	// errs.ErrInvalidArgument.
+	After string
+	// Limit is the page size, 1 to MaxPageSize; zero means DefaultPageSize.
+	Limit int
+}
+
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// Tenants stores tenants.
+//
+// Create fails with ErrConflict when the ID or the name is taken. Update reads
+// the tenant, applies fn and writes the result only if nobody wrote in
+// between (compare-and-swap on Version); fn may run more than once, and an
+// error from fn is returned as is with nothing written. Update may change
+// DisplayName only; ID, Name and CreatedAt are kept.
+//
+// List returns tenants in a stable order (by ID); a cursor stays valid while
+// entities are added or removed, and no entity present for the whole listing
+// is skipped or repeated.
+type Tenants interface {
+	Create(ctx context.Context, t Tenant) (Tenant, error)
+	Get(ctx context.Context, id string) (Tenant, error)
+	GetByName(ctx context.Context, name string) (Tenant, error)
+	List(ctx context.Context, p Page) (items []Tenant, next string, err error)
+	Update(ctx context.Context, id string, fn func(Tenant) (Tenant, error)) (Tenant, error)
+	Delete(ctx context.Context, id string) error
+}
+
+// Users stores users. Every method is scoped by tenant: a user of another
+// tenant is ErrNotFound, never visible.
+//
+// Create fails with ErrConflict when the ID, the username or the (non-empty)
+// email is taken within the tenant; concurrent creates of one username
+// succeed exactly once. Update is compare-and-swap like Tenants.Update and
+// keeps uniqueness: changing the username or email to a taken one is
+// ErrConflict and writes nothing. Delete frees the username and email.
+type Users interface {
+	Create(ctx context.Context, u User) (User, error)
+	Get(ctx context.Context, tenantID, id string) (User, error)
+	GetByUsername(ctx context.Context, tenantID, username string) (User, error)
+	GetByEmail(ctx context.Context, tenantID, email string) (User, error)
+	List(ctx context.Context, tenantID string, p Page) (items []User, next string, err error)
+	Update(ctx context.Context, tenantID, id string, fn func(User) (User, error)) (User, error)
+	Delete(ctx context.Context, tenantID, id string) error
+	// Count reports how many users a tenant has (used to refuse deleting a
+	// tenant that still has users).
+	Count(ctx context.Context, tenantID string) (int, error)
+}
+
+// APITokens stores facade tokens. A token whose ExpiresAt has passed is gone:
+// GetByHash returns ErrNotFound for it (backends may delete it lazily, but
+// never return it).
+type APITokens interface {
+	Create(ctx context.Context, t APIToken) (APIToken, error)
+	GetByHash(ctx context.Context, hash string) (APIToken, error)
+	List(ctx context.Context, tenantID string, p Page) (items []APIToken, next string, err error)
+	Delete(ctx context.Context, tenantID, id string) error
+}
