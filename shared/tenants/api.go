@@ -1,0 +1,55 @@
+package tenants
+
+import "github.com/wardhq/ward/shared/store"
+
+// FunctionName is the function that owns tenants.
+const FunctionName = "tenants"
+
+// Operation names.
+const (
+	OpCreate = "tenants.create"
+	OpGet    = "tenants.get"
+	OpList   = "tenants.list"
+	OpUpdate = "tenants.update"
+	OpDelete = "tenants.delete"
+)
+
+// CreateInput creates a tenant. Name is a slug: 3 to 63 characters of
+// lower-case letters, digits and inner hyphens.
+type CreateInput struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+}
+
+// GetInput names one tenant.
+type GetInput struct {
+	ID string `json:"id"`
+}
+
+// ListInput asks for one page of tenants.
+type ListInput struct {
+	After string `json:"after,omitempty"`
+	First int    `json:"first,omitempty"`
+}
+
+// ListOutput is one page of tenants; Next is empty on the last page.
+type ListOutput struct {
+	Items []store.Tenant `json:"items"`
+	Next  string         `json:"next,omitempty"`
+}
+
+// UpdateInput changes the fields that are set.
+type UpdateInput struct {
+	ID          string  `json:"id"`
+	DisplayName *string `json:"displayName,omitempty"`
+}
+
+// DeleteInput names the tenant to delete; a tenant with users is refused.
+type DeleteInput struct {
+	ID string `json:"id"`
+}
+
+// DeleteOutput echoes the deleted ID.
+type DeleteOutput struct {
+	ID string `json:"id"`
+}
