@@ -128,7 +128,9 @@ type Users interface {
 	Count(ctx context.Context, tenantID string) (int, error)
 }
 
-// APITokens stores facade tokens. A token whose ExpiresAt has passed is gone:
+// APITokens stores facade tokens. Create fails with ErrConflict when the ID
+// (within the tenant scope) or the hash is taken; the bootstrap token relies
+// on this to be created exactly once. A token whose ExpiresAt has passed is gone:
 // GetByHash returns ErrNotFound for it (backends may delete it lazily, but
 // never return it).
 type APITokens interface {

@@ -1,0 +1,228 @@
+// Package apitokens is the API token service of the admin function: bearer
+// tokens for the GraphQL facade, stored only as SHA-256 hashes, and the
+// bootstrap system administrator created on first start.
+//
+// A token secret is 32 random bytes, so a fast hash is enough: nobody can
+// guess a preimage, and a lookup by hash reveals nothing through timing
+// about the secret. Secrets chosen by people (passwords) get a slow hash
+// elsewhere; tokens never are chosen by people.
+package apitokens
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/wardhq/ward/shared/errs"
+	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/store"
+	"github.com/wardhq/ward/shared/validate"
+)
+
+// Prefix starts every token, so that leaked tokens are easy to find in
+// code and logs by secret scanners.
+const Prefix = "ward_"
+
+// MaxTTL bounds the lifetime a token may be given at creation.
+const MaxTTL = 366 * 24 * time.Hour
+
+// Deps are what the service needs.
+type Deps struct {
+	Store store.Store
+	Now   func() time.Time // nil: time.Now
+}
+
+type service struct {
+	tokens  store.APITokens
+	tenants store.Tenants
+	now     func() time.Time
+}
+
+func newService(d Deps) *service {
+	s := &service{tokens: d.Store.APITokens(), tenants: d.Store.Tenants(), now: d.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Function returns the admin function with the API token operations.
+func Function(d Deps) *function.Function {
+	s := newService(d)
+	f := function.New(FunctionName)
+	function.Op(f, OpVerify, s.verify)
+	function.Op(f, OpCreate, s.create)
+	function.Op(f, OpList, s.list)
+	function.Op(f, OpDelete, s.delete)
+	return f
+}
+
+// Hash returns the stored form of a token secret.
+func Hash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewSecret returns a fresh token secret.
+func NewSecret() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return Prefix + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// maxTokenLen bounds presented tokens before they are hashed.
+const maxTokenLen = 256
+
+func (in *VerifyInput) Validate() error {
+	if in.Token == "" || len(in.Token) > maxTokenLen {
+		return errs.New(errs.Unauthenticated, "invalid token")
+	}
+	return nil
+}
+
+func (s *service) verify(ctx context.Context, c function.Caller, in VerifyInput) (function.Caller, error) {
+	if err := c.RequireService(); err != nil {
+		return function.Caller{}, err
+	}
+	t, err := s.tokens.GetByHash(ctx, Hash(in.Token))
+	if err != nil {
+		if errs.CodeOf(err) == errs.NotFound {
+			return function.Caller{}, errs.New(errs.Unauthenticated, "invalid token")
+		}
+		return function.Caller{}, err
+	}
+	return function.Caller{Subject: t.Subject, Tenant: t.TenantID, Roles: t.Roles}, nil
+}
+
+// Validate checks the shape of the input; who may create what is checked
+// against the caller in create.
+func (in *CreateInput) Validate() error {
+	if in.TenantID != "" {
+		if err := validate.ID("tenantId", in.TenantID); err != nil {
+			return err
+		}
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		return errs.Invalid("name", "is required")
+	}
+	if err := validate.Text("name", in.Name, 100); err != nil {
+		return err
+	}
+	if len(in.Roles) == 0 {
+		return errs.Invalid("roles", "at least one role is required")
+	}
+	for _, r := range in.Roles {
+		switch r {
+		case function.RoleSystemAdmin:
+			if in.TenantID != "" {
+				return errs.Invalid("roles", "system_admin is only for system tokens")
+			}
+		case function.RoleTenantAdmin, function.RoleUser:
+			if in.TenantID == "" {
+				return errs.Invalid("roles", "%s needs a tenantId", r)
+			}
+		default:
+			return errs.Invalid("roles", "unknown or ungrantable role %q", r)
+		}
+	}
+	if in.TTLSeconds < 0 || time.Duration(in.TTLSeconds)*time.Second > MaxTTL {
+		return errs.Invalid("ttlSeconds", "must be between 0 (no expiry) and %d", int64(MaxTTL/time.Second))
+	}
+	return nil
+}
+
+func (s *service) create(ctx context.Context, c function.Caller, in CreateInput) (CreateOutput, error) {
+	if in.TenantID == "" {
+		if err := c.RequireSystemAdmin(); err != nil {
+			return CreateOutput{}, err
+		}
+	} else {
+		if err := c.RequireTenantAdmin(in.TenantID); err != nil {
+			return CreateOutput{}, err
+		}
+		if _, err := s.tenants.Get(ctx, in.TenantID); err != nil {
+			return CreateOutput{}, err
+		}
+	}
+	var ttl time.Duration
+	if in.TTLSeconds > 0 {
+		ttl = time.Duration(in.TTLSeconds) * time.Second
+	}
+	return s.store(ctx, NewSecret(), validate.NewID(), in.TenantID, in.Name, in.Roles, ttl)
+}
+
+func (s *service) store(ctx context.Context, secret, id, tenantID, name string, roles []string, ttl time.Duration) (CreateOutput, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	t := store.APIToken{
+		ID:        id,
+		Hash:      Hash(secret),
+		Name:      name,
+		Subject:   "apitoken:" + id,
+		TenantID:  tenantID,
+		Roles:     roles,
+		CreatedAt: now,
+	}
+	if ttl > 0 {
+		t.ExpiresAt = now.Add(ttl)
+	}
+	created, err := s.tokens.Create(ctx, t)
+	if err != nil {
+		return CreateOutput{}, err
+	}
+	created.Hash = ""
+	return CreateOutput{Token: secret, APIToken: created}, nil
+}
+
+func (in *ListInput) Validate() error {
+	if in.TenantID == "" {
+		return nil
+	}
+	return validate.ID("tenantId", in.TenantID)
+}
+
+func (s *service) authorizeScope(c function.Caller, tenantID string) error {
+	if tenantID == "" {
+		return c.RequireSystemAdmin()
+	}
+	return c.RequireTenantAdmin(tenantID)
+}
+
+func (s *service) list(ctx context.Context, c function.Caller, in ListInput) (ListOutput, error) {
+	if err := s.authorizeScope(c, in.TenantID); err != nil {
+		return ListOutput{}, err
+	}
+	items, next, err := s.tokens.List(ctx, in.TenantID, store.Page{After: in.After, Limit: in.First})
+	if err != nil {
+		return ListOutput{}, err
+	}
+	if items == nil {
+		items = []store.APIToken{}
+	}
+	for i := range items {
+		items[i].Hash = ""
+	}
+	return ListOutput{Items: items, Next: next}, nil
+}
+
+func (in *DeleteInput) Validate() error {
+	if in.TenantID != "" {
+		if err := validate.ID("tenantId", in.TenantID); err != nil {
+			return err
+		}
+	}
+	return validate.ID("id", in.ID)
+}
+
+func (s *service) delete(ctx context.Context, c function.Caller, in DeleteInput) (DeleteOutput, error) {
+	if err := s.authorizeScope(c, in.TenantID); err != nil {
+		return DeleteOutput{}, err
+	}
+	if err := s.tokens.Delete(ctx, in.TenantID, in.ID); err != nil {
+		return DeleteOutput{}, err
+	}
+	return DeleteOutput{ID: in.ID}, nil
+}

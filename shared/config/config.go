@@ -1,0 +1,249 @@
+// Package config reads a Ward binary's configuration from environment
+// variables into one typed, validated struct. Every variable starts with
+// WARD_; an unknown WARD_ variable is an error at start-up, so a misspelt
+// setting never passes silently (WARD_TEST_ variables belong to the test
+// suites and are ignored).
+package config
+
+import (
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the configuration of every Ward binary.
+type Config struct {
+	// Addr is where the local process (or a function run as a plain HTTP
+	// server) listens. WARD_ADDR, default 127.0.0.1:8080.
+	Addr string
+	// DataDir holds the embedded store. WARD_DATA_DIR, default .ward.
+	DataDir string
+	// Store is "bolt" (embedded, default) or "scylla". WARD_STORE.
+	Store  string
+	Scylla Scylla
+	// Cache is "memory" (in-process, default) or "redis". WARD_CACHE.
+	Cache string
+	Redis Redis
+
+	// BootstrapToken, when set, is a system administrator token that is
+	// made to exist at start-up. WARD_BOOTSTRAP_TOKEN (32+ characters).
+	BootstrapToken string
+	// InvokeKey authenticates the HTTP invoke transport (hex, 32+ bytes).
+	// Empty disables the invoke endpoint. WARD_INVOKE_KEY.
+	InvokeKey []byte
+	// Invoke sends a function's operations over a remote transport instead
+	// of in process: WARD_INVOKE_<FUNCTION>=lambda:<name or ARN> or
+	// http(s)://<base URL>. Keys are function names in lower case.
+	Invoke map[string]string
+
+	// LogLevel is debug, info (default), warn or error. WARD_LOG_LEVEL.
+	LogLevel slog.Level
+	// LogFormat is json (default) or text. WARD_LOG_FORMAT.
+	LogFormat string
+	// ShutdownTimeout bounds the wait for in-flight requests at shutdown.
+	// WARD_SHUTDOWN_TIMEOUT, default 20s.
+	ShutdownTimeout time.Duration
+	// GraphiQL serves the GraphiQL page on GET /graphql. WARD_GRAPHIQL,
+	// default true in the local process only (the caller sets the default).
+	GraphiQL bool
+}
+
+// Scylla configures the ScyllaDB (or Cassandra) store.
+type Scylla struct {
+	Hosts       []string // WARD_SCYLLA_HOSTS, comma-separated host[:port]
+	Keyspace    string   // WARD_SCYLLA_KEYSPACE, default ward
+	Replication string   // WARD_SCYLLA_REPLICATION, CQL map, default SimpleStrategy RF 1
+	Consistency string   // WARD_SCYLLA_CONSISTENCY, default LOCAL_QUORUM
+	Username    string   // WARD_SCYLLA_USERNAME
+	Password    string   // WARD_SCYLLA_PASSWORD
+	LocalDC     string   // WARD_SCYLLA_LOCAL_DC, for DC-aware routing
+}
+
+// Redis configures the Redis cache.
+type Redis struct {
+	Addr     string // WARD_REDIS_ADDR, default 127.0.0.1:6379
+	Password string // WARD_REDIS_PASSWORD
+	DB       int    // WARD_REDIS_DB
+	TLS      bool   // WARD_REDIS_TLS
+}
+
+var known = map[string]bool{
+	"WARD_ADDR": true, "WARD_DATA_DIR": true, "WARD_STORE": true, "WARD_CACHE": true,
+	"WARD_SCYLLA_HOSTS": true, "WARD_SCYLLA_KEYSPACE": true, "WARD_SCYLLA_REPLICATION": true,
+	"WARD_SCYLLA_CONSISTENCY": true, "WARD_SCYLLA_USERNAME": true, "WARD_SCYLLA_PASSWORD": true,
+	"WARD_SCYLLA_LOCAL_DC": true,
+	"WARD_REDIS_ADDR": true, "WARD_REDIS_PASSWORD": true, "WARD_REDIS_DB": true, "WARD_REDIS_TLS": true,
+	"WARD_BOOTSTRAP_TOKEN": true, "WARD_INVOKE_KEY": true,
+	"WARD_LOG_LEVEL": true, "WARD_LOG_FORMAT": true, "WARD_SHUTDOWN_TIMEOUT": true,
+	"WARD_GRAPHIQL": true,
+}
+
+// Defaults are the settings when nothing is configured.
+func Defaults() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         ".ward",
+		Store:           "bolt",
+		Scylla:          Scylla{Keyspace: "ward", Consistency: "LOCAL_QUORUM"},
+		Cache:           "memory",
+		Redis:           Redis{Addr: "127.0.0.1:6379"},
+		Invoke:          map[string]string{},
+		LogLevel:        slog.LevelInfo,
+		LogFormat:       "json",
+		ShutdownTimeout: 20 * time.Second,
+	}
+}
+
+// FromEnv reads the configuration from environ (as os.Environ returns it)
+// on top of base, and validates it. All problems are reported together.
+func FromEnv(base Config, environ []string) (Config, error) {
+	c := base
+	c.Invoke = map[string]string{}
+	for k, v := range base.Invoke {
+		c.Invoke[k] = v
+	}
+	var problems []string
+	bad := func(name, format string, args ...any) {
+		problems = append(problems, name+": "+fmt.Sprintf(format, args...))
+	}
+
+	env := map[string]string{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "WARD_") || strings.HasPrefix(k, "WARD_TEST_") {
+			continue
+		}
+		if fn, ok := strings.CutPrefix(k, "WARD_INVOKE_"); ok && k != "WARD_INVOKE_KEY" {
+			c.Invoke[strings.ToLower(fn)] = v
+			continue
+		}
+		if !known[k] {
+			bad(k, "unknown setting")
+			continue
+		}
+		env[k] = v
+	}
+	str := func(name string, dst *string) {
+		if v, ok := env[name]; ok {
+			*dst = v
+		}
+	}
+	str("WARD_ADDR", &c.Addr)
+	str("WARD_DATA_DIR", &c.DataDir)
+	str("WARD_STORE", &c.Store)
+	str("WARD_CACHE", &c.Cache)
+	str("WARD_SCYLLA_KEYSPACE", &c.Scylla.Keyspace)
+	str("WARD_SCYLLA_REPLICATION", &c.Scylla.Replication)
+	str("WARD_SCYLLA_CONSISTENCY", &c.Scylla.Consistency)
+	str("WARD_SCYLLA_USERNAME", &c.Scylla.Username)
+	str("WARD_SCYLLA_PASSWORD", &c.Scylla.Password)
+	str("WARD_SCYLLA_LOCAL_DC", &c.Scylla.LocalDC)
+	str("WARD_REDIS_ADDR", &c.Redis.Addr)
+	str("WARD_REDIS_PASSWORD", &c.Redis.Password)
+	str("WARD_BOOTSTRAP_TOKEN", &c.BootstrapToken)
+	str("WARD_LOG_FORMAT", &c.LogFormat)
+	if v, ok := env["WARD_SCYLLA_HOSTS"]; ok {
+		c.Scylla.Hosts = nil
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				c.Scylla.Hosts = append(c.Scylla.Hosts, h)
+			}
+		}
+	}
+	if v, ok := env["WARD_REDIS_DB"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 15 {
+			bad("WARD_REDIS_DB", "must be a number from 0 to 15")
+		}
+		c.Redis.DB = n
+	}
+	boolean := func(name string, dst *bool) {
+		if v, ok := env[name]; ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				bad(name, "must be true or false")
+			}
+			*dst = b
+		}
+	}
+	boolean("WARD_REDIS_TLS", &c.Redis.TLS)
+	boolean("WARD_GRAPHIQL", &c.GraphiQL)
+	if v, ok := env["WARD_INVOKE_KEY"]; ok && v != "" {
+		k, err := hex.DecodeString(v)
+		if err != nil || len(k) < 32 {
+			bad("WARD_INVOKE_KEY", "must be at least 32 bytes in hex")
+		}
+		c.InvokeKey = k
+	}
+	if v, ok := env["WARD_LOG_LEVEL"]; ok {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			bad("WARD_LOG_LEVEL", "must be debug, info, warn or error")
+		}
+	}
+	if v, ok := env["WARD_SHUTDOWN_TIMEOUT"]; ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			bad("WARD_SHUTDOWN_TIMEOUT", "must be a positive duration such as 20s")
+		}
+		c.ShutdownTimeout = d
+	}
+
+	problems = append(problems, c.validate()...)
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return Config{}, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+func (c Config) validate() []string {
+	var p []string
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		p = append(p, "WARD_ADDR: must be host:port")
+	}
+	switch c.Store {
+	case "bolt":
+		if c.DataDir == "" {
+			p = append(p, "WARD_DATA_DIR: must not be empty with WARD_STORE=bolt")
+		}
+	case "scylla":
+		if len(c.Scylla.Hosts) == 0 {
+			p = append(p, "WARD_SCYLLA_HOSTS: required with WARD_STORE=scylla")
+		}
+		if c.Scylla.Keyspace == "" {
+			p = append(p, "WARD_SCYLLA_KEYSPACE: must not be empty")
+		}
+	default:
+		p = append(p, "WARD_STORE: must be bolt or scylla")
+	}
+	switch c.Cache {
+	case "memory":
+	case "redis":
+		if c.Redis.Addr == "" {
+			p = append(p, "WARD_REDIS_ADDR: required with WARD_CACHE=redis")
+		}
+	default:
+		p = append(p, "WARD_CACHE: must be memory or redis")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		p = append(p, "WARD_LOG_FORMAT: must be json or text")
+	}
+	if c.BootstrapToken != "" && len(c.BootstrapToken) < 32 {
+		p = append(p, "WARD_BOOTSTRAP_TOKEN: must be at least 32 characters")
+	}
+	for fn, target := range c.Invoke {
+		if !strings.HasPrefix(target, "lambda:") && !strings.HasPrefix(target, "http://") &&
+			!strings.HasPrefix(target, "https://") {
+			p = append(p, fmt.Sprintf("WARD_INVOKE_%s: must be lambda:<function> or an http(s) URL", strings.ToUpper(fn)))
+		}
+		if strings.HasPrefix(target, "http") && len(c.InvokeKey) == 0 {
+			p = append(p, fmt.Sprintf("WARD_INVOKE_%s: an HTTP transport needs WARD_INVOKE_KEY", strings.ToUpper(fn)))
+		}
+	}
+	return p
+}
