@@ -14,9 +14,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"time"
 
+	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/store"
@@ -30,20 +32,28 @@ const Prefix = "ward_"
 // MaxTTL bounds the lifetime a token may be given at creation.
 const MaxTTL = 366 * 24 * time.Hour
 
+// VerifyCacheTTL is how long a verified token is remembered in the cache.
+// A deleted token therefore keeps working for up to this long on callers
+// that verified it just before; the window is kept short on purpose.
+const VerifyCacheTTL = 5 * time.Second
+
 // Deps are what the service needs.
 type Deps struct {
 	Store store.Store
+	// Cache, when set, remembers verified tokens for VerifyCacheTTL.
+	Cache cache.Cache
 	Now   func() time.Time // nil: time.Now
 }
 
 type service struct {
 	tokens  store.APITokens
 	tenants store.Tenants
+	cache   cache.Cache
 	now     func() time.Time
 }
 
 func newService(d Deps) *service {
-	s := &service{tokens: d.Store.APITokens(), tenants: d.Store.Tenants(), now: d.Now}
+	s := &service{tokens: d.Store.APITokens(), tenants: d.Store.Tenants(), cache: d.Cache, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -88,14 +98,36 @@ func (s *service) verify(ctx context.Context, c function.Caller, in VerifyInput)
 	if err := c.RequireService(); err != nil {
 		return function.Caller{}, err
 	}
-	t, err := s.tokens.GetByHash(ctx, Hash(in.Token))
+	hash := Hash(in.Token)
+	key := "apitok:" + hash
+	if s.cache != nil {
+		if b, err := s.cache.Get(ctx, key); err == nil {
+			var who function.Caller
+			if json.Unmarshal(b, &who) == nil {
+				return who, nil
+			}
+		}
+		// A cache miss or a cache fault falls through to the store: the
+		// cache only ever saves work, it never decides.
+	}
+	t, err := s.tokens.GetByHash(ctx, hash)
 	if err != nil {
 		if errs.CodeOf(err) == errs.NotFound {
 			return function.Caller{}, errs.New(errs.Unauthenticated, "invalid token")
 		}
 		return function.Caller{}, err
 	}
-	return function.Caller{Subject: t.Subject, Tenant: t.TenantID, Roles: t.Roles}, nil
+	who := function.Caller{Subject: t.Subject, Tenant: t.TenantID, Roles: t.Roles}
+	if s.cache != nil {
+		ttl := VerifyCacheTTL
+		if !t.ExpiresAt.IsZero() {
+			ttl = min(ttl, t.ExpiresAt.Sub(s.now()))
+		}
+		if b, err := json.Marshal(who); err == nil && ttl > 0 {
+			_ = s.cache.Set(ctx, key, b, ttl)
+		}
+	}
+	return who, nil
 }
 
 // Validate checks the shape of the input; who may create what is checked

@@ -6,6 +6,7 @@ import (
 
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/validate"
 )
 
@@ -17,9 +18,9 @@ const BootstrapID = "00000000-0000-7000-8000-000000000001"
 // Bootstrap makes sure a system administrator can reach a fresh Ward.
 //
 // With a configured token (WARD_BOOTSTRAP_TOKEN), it makes sure a system
-// token with that secret exists and returns "". Without one, it creates the
-// bootstrap token once, on the first start, and returns its secret, which
-// the caller prints once; on later starts it returns "".
+// token with that secret exists and returns "". Without one, and only while
+// no system token exists at all (the first start), it creates the bootstrap
+// token and returns its secret, which the caller prints once.
 func Bootstrap(ctx context.Context, d Deps, configured string) (generated string, err error) {
 	s := newService(d)
 	roles := []string{function.RoleSystemAdmin}
@@ -42,6 +43,13 @@ func Bootstrap(ctx context.Context, d Deps, configured string) (generated string
 		return "", err
 	}
 
+	existing, _, err := s.tokens.List(ctx, "", store.Page{Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(existing) > 0 {
+		return "", nil // a system administrator exists already
+	}
 	out, err := s.store(ctx, NewSecret(), BootstrapID, "", "bootstrap", roles, 0)
 	if errors.Is(err, errs.ErrConflict) {
 		return "", nil // created on an earlier start

@@ -1,0 +1,7 @@
+// Command tenants is Ward's tenants function as a deployable: on AWS Lambda, on
+// Google Cloud Functions or Cloud Run, or as a plain HTTP server.
+package main
+
+import "github.com/wardhq/ward/shared/platform"
+
+func main() { platform.Main("tenants") }

@@ -1,0 +1,81 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsNeedNothing(t *testing.T) {
+	c, err := FromEnv(Defaults(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.Store != "bolt" || c.Cache != "memory" || c.DataDir != ".ward" {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestFromEnvReadsSettings(t *testing.T) {
+	c, err := FromEnv(Defaults(), []string{
+		"WARD_STORE=scylla",
+		"WARD_SCYLLA_HOSTS=10.0.0.1:9042, 10.0.0.2",
+		"WARD_CACHE=redis",
+		"WARD_REDIS_ADDR=cache:6380",
+		"WARD_REDIS_DB=3",
+		"WARD_SHUTDOWN_TIMEOUT=5s",
+		"WARD_INVOKE_USERS=lambda:ward-users",
+		"WARD_LOG_LEVEL=debug",
+		"WARD_TEST_CASSANDRA_HOSTS=ignored",
+		"PATH=/bin",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(c.Scylla.Hosts, ","), "10.0.0.1:9042,10.0.0.2"; got != want {
+		t.Errorf("hosts = %q, want %q", got, want)
+	}
+	if c.Redis.Addr != "cache:6380" || c.Redis.DB != 3 || c.ShutdownTimeout != 5*time.Second {
+		t.Errorf("config = %+v", c)
+	}
+	if got, want := c.Invoke["users"], "lambda:ward-users"; got != want {
+		t.Errorf("invoke users = %q, want %q", got, want)
+	}
+}
+
+func TestFromEnvRefusesBadSettings(t *testing.T) {
+	cases := []struct {
+		name, env, want string
+	}{
+		{"an unknown variable", "WARD_STOER=bolt", "WARD_STOER: unknown setting"},
+		{"an unknown store", "WARD_STORE=postgres", "WARD_STORE"},
+		{"scylla without hosts", "WARD_STORE=scylla", "WARD_SCYLLA_HOSTS"},
+		{"an unknown cache", "WARD_CACHE=memcached", "WARD_CACHE"},
+		{"a bad address", "WARD_ADDR=8080", "WARD_ADDR"},
+		{"a short bootstrap token", "WARD_BOOTSTRAP_TOKEN=short", "WARD_BOOTSTRAP_TOKEN"},
+		{"a short invoke key", "WARD_INVOKE_KEY=abcd", "WARD_INVOKE_KEY"},
+		{"an HTTP transport without a key", "WARD_INVOKE_USERS=http://users.internal", "WARD_INVOKE_USERS"},
+		{"a bad transport", "WARD_INVOKE_USERS=ftp://x", "WARD_INVOKE_USERS"},
+		{"a bad duration", "WARD_SHUTDOWN_TIMEOUT=-1s", "WARD_SHUTDOWN_TIMEOUT"},
+		{"a bad log level", "WARD_LOG_LEVEL=loud", "WARD_LOG_LEVEL"},
+		{"a bad redis db", "WARD_REDIS_DB=99", "WARD_REDIS_DB"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := FromEnv(Defaults(), []string{tc.env})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFromEnvDoesNotShareTheBaseInvokeMap(t *testing.T) {
+	base := Defaults()
+	if _, err := FromEnv(base, []string{"WARD_INVOKE_USERS=lambda:x"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(base.Invoke) != 0 {
+		t.Errorf("base.Invoke was changed: %v", base.Invoke)
+	}
+}

@@ -1,0 +1,144 @@
+// Package platform assembles a Ward binary from its configuration: it opens
+// the store and the cache, builds the functions this binary hosts, wires
+// the invoker (in process by default, remote where configured) and runs the
+// bootstrap. Every deployable and the local process start here.
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wardhq/ward/graphql"
+	"github.com/wardhq/ward/shared/apitokens"
+	"github.com/wardhq/ward/shared/cache"
+	"github.com/wardhq/ward/shared/config"
+	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/store"
+	"github.com/wardhq/ward/shared/tenants"
+	"github.com/wardhq/ward/shared/users"
+)
+
+// Domain lists the domain functions by name, each with its constructor.
+// The facade ("graphql") is not among them: it hosts no state of its own
+// and is built on top of an invoker.
+var Domain = map[string]func(p *Platform) *function.Function{
+	tenants.FunctionName: func(p *Platform) *function.Function {
+		return tenants.Function(tenants.Deps{Store: p.Store})
+	},
+	users.FunctionName: func(p *Platform) *function.Function {
+		return users.Function(users.Deps{Store: p.Store})
+	},
+	apitokens.FunctionName: func(p *Platform) *function.Function {
+		return apitokens.Function(apitokens.Deps{Store: p.Store, Cache: p.Cache})
+	},
+}
+
+// Facade is the name of the GraphQL facade's deployable.
+const Facade = "graphql"
+
+// Platform is an opened set of dependencies.
+type Platform struct {
+	Config  config.Config
+	Log     *slog.Logger
+	Store   store.Store
+	Cache   cache.Cache
+	Local   *invoke.Local
+	Invoker invoke.Invoker
+}
+
+// Open opens the store and the cache that cfg names and registers, in an
+// in-process invoker, the domain functions listed in host. Functions routed
+// to a remote transport by cfg.Invoke are reached that way instead.
+// bootstrapOut receives the generated bootstrap token, when one is made.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []string, bootstrapOut io.Writer) (*Platform, error) {
+	p := &Platform{Config: cfg, Log: log}
+	var err error
+	if p.Store, err = openStore(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if p.Cache, err = openCache(ctx, cfg); err != nil {
+		p.Store.Close()
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+
+	p.Local = invoke.NewLocal()
+	p.Local.OnFault = func(ctx context.Context, fn, op string, err error) {
+		log.ErrorContext(ctx, "operation failed", "function", fn, "op", op,
+			"request_id", function.RequestID(ctx), "error", err)
+	}
+	for _, name := range host {
+		mk, ok := Domain[name]
+		if !ok {
+			p.Close()
+			return nil, fmt.Errorf("no function named %q", name)
+		}
+		p.Local.Register(mk(p))
+	}
+	if p.Invoker, err = remoteRoutes(ctx, cfg, p.Local); err != nil {
+		p.Close()
+		return nil, err
+	}
+
+	if slicesContains(host, apitokens.FunctionName) {
+		token, err := apitokens.Bootstrap(ctx, apitokens.Deps{Store: p.Store}, cfg.BootstrapToken)
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("bootstrap: %w", err)
+		}
+		if token != "" && bootstrapOut != nil {
+			// Printed once, on the first start, outside the structured
+			// log: secrets never go into logs.
+			fmt.Fprintf(bootstrapOut, "\nWard bootstrap: a system administrator API token was created.\n"+
+				"It is shown only this once; keep it safe:\n\n    %s\n\n", token)
+		}
+	}
+	return p, nil
+}
+
+// Facade returns the GraphQL facade over p's invoker.
+func (p *Platform) Facade(graphiql bool) *function.Function {
+	return graphql.Function(p.Invoker, graphql.Options{GraphiQL: graphiql, Logger: p.Log})
+}
+
+// Close releases the cache and the store.
+func (p *Platform) Close() error {
+	var errc, errs error
+	if p.Cache != nil {
+		errc = p.Cache.Close()
+	}
+	if p.Store != nil {
+		errs = p.Store.Close()
+	}
+	return errors.Join(errc, errs)
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// DomainNames lists every domain function, for hosts that run them all.
+func DomainNames() []string {
+	return []string{tenants.FunctionName, users.FunctionName, apitokens.FunctionName}
+}
+
+// dataFile is the embedded store's file inside the data directory.
+func dataFile(cfg config.Config) (string, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return "", err
+	}
+	return filepath.Join(cfg.DataDir, "ward.db"), nil
+}
+
+func lower(s string) string { return strings.ToLower(s) }
