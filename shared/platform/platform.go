@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/wardhq/ward/graphql"
 	"github.com/wardhq/ward/shared/apitokens"
@@ -141,4 +140,3 @@ func dataFile(cfg config.Config) (string, error) {
 	return filepath.Join(cfg.DataDir, "ward.db"), nil
 }
 
-func lower(s string) string { return strings.ToLower(s) }

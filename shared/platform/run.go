@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -113,4 +112,3 @@ func runDeployable(name string, environ []string) error {
 	}
 }
 
-var _ = slog.LevelInfo
