@@ -138,4 +138,3 @@ func remoteRoutes(ctx context.Context, cfg config.Config, local invoke.Invoker) 
 	}
 	return r, nil
 }
-

@@ -139,4 +139,3 @@ func dataFile(cfg config.Config) (string, error) {
 	}
 	return filepath.Join(cfg.DataDir, "ward.db"), nil
 }
-

@@ -111,4 +111,3 @@ func runDeployable(name string, environ []string) error {
 		return httpx.Serve(ctx, cfg.Addr, h, cfg.ShutdownTimeout, log, ready)
 	}
 }
-
