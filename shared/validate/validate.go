@@ -15,13 +15,15 @@ import (
 	"github.com/wardhq/ward/shared/errs"
 )
 
-// ID checks an entity ID: a UUID in canonical text form.
+// ID checks an entity ID: a version-7 UUID in canonical lower-case text,
+// the only form the stores accept.
 func ID(field, id string) error {
-	if len(id) != 36 {
-		return errs.Invalid(field, "must be a UUID")
+	if len(id) != 36 || strings.ToLower(id) != id {
+		return errs.Invalid(field, "must be a lower-case UUID")
 	}
-	if _, err := uuid.Parse(id); err != nil {
-		return errs.Invalid(field, "must be a UUID")
+	u, err := uuid.Parse(id)
+	if err != nil || u.Version() != 7 || u.Variant() != uuid.RFC4122 {
+		return errs.Invalid(field, "must be a version-7 UUID")
 	}
 	return nil
 }

@@ -1,0 +1,253 @@
+package apitokens_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wardhq/ward/shared/apitokens"
+	"github.com/wardhq/ward/shared/cache/memory"
+	"github.com/wardhq/ward/shared/errs"
+	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/store"
+	"github.com/wardhq/ward/shared/store/bolt"
+)
+
+var (
+	sysAdmin = function.Caller{Subject: "root", Roles: []string{function.RoleSystemAdmin}}
+	facade   = function.Caller{Subject: "graphql", Roles: []string{function.RoleService}}
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type fixture struct {
+	deps  apitokens.Deps
+	inv   invoke.Invoker
+	clock *clock
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	clk := &clock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ward.db"), bolt.WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c, err := memory.New(memory.Options{Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	d := apitokens.Deps{Store: st, Cache: c, Now: clk.now}
+	return &fixture{deps: d, inv: invoke.NewLocal(apitokens.Function(d)), clock: clk}
+}
+
+func (f *fixture) verify(token string) (function.Caller, error) {
+	return invoke.Call[function.Caller](context.Background(), f.inv, apitokens.FunctionName, apitokens.OpVerify,
+		facade, apitokens.VerifyInput{Token: token})
+}
+
+func (f *fixture) create(t *testing.T, c function.Caller, in apitokens.CreateInput) apitokens.CreateOutput {
+	t.Helper()
+	out, err := invoke.Call[apitokens.CreateOutput](context.Background(), f.inv, apitokens.FunctionName,
+		apitokens.OpCreate, c, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestBootstrapCreatesOneSystemAdminOnce(t *testing.T) {
+	f := setup(t)
+	token, err := apitokens.Bootstrap(context.Background(), f.deps, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(token, apitokens.Prefix) {
+		t.Fatalf("generated token %q lacks the prefix", token)
+	}
+	who, err := f.verify(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !who.Has(function.RoleSystemAdmin) || who.Tenant != "" {
+		t.Errorf("bootstrap caller = %+v, want a system admin", who)
+	}
+
+	again, err := apitokens.Bootstrap(context.Background(), f.deps, "")
+	if err != nil || again != "" {
+		t.Errorf("second bootstrap = %q, %v; want nothing generated", again, err)
+	}
+}
+
+func TestBootstrapIsCreatedOnceWhenProcessesRace(t *testing.T) {
+	f := setup(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var generated []string
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := apitokens.Bootstrap(context.Background(), f.deps, "")
+			if err != nil {
+				t.Error(err)
+			}
+			if tok != "" {
+				mu.Lock()
+				generated = append(generated, tok)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(generated) != 1 {
+		t.Errorf("%d bootstrap tokens generated, want 1", len(generated))
+	}
+}
+
+func TestBootstrapWithAConfiguredToken(t *testing.T) {
+	f := setup(t)
+	configured := "configured-token-0123456789abcdef0123"
+	for range 2 {
+		if tok, err := apitokens.Bootstrap(context.Background(), f.deps, configured); err != nil || tok != "" {
+			t.Fatalf("Bootstrap = %q, %v", tok, err)
+		}
+	}
+	if _, err := f.verify(configured); err != nil {
+		t.Errorf("configured token does not verify: %v", err)
+	}
+	if tok, _ := apitokens.Bootstrap(context.Background(), f.deps, ""); tok != "" {
+		t.Errorf("a token was generated although a system admin exists")
+	}
+	if _, err := apitokens.Bootstrap(context.Background(), f.deps, "short"); !errors.Is(err, errs.ErrInvalidArgument) {
+		t.Errorf("short configured token: err = %v, want INVALID_ARGUMENT", err)
+	}
+}
+
+func TestOnlyServicesVerify(t *testing.T) {
+	f := setup(t)
+	out := f.create(t, sysAdmin, apitokens.CreateInput{Name: "ops", Roles: []string{function.RoleSystemAdmin}})
+	_, err := invoke.Call[function.Caller](context.Background(), f.inv, apitokens.FunctionName, apitokens.OpVerify,
+		sysAdmin, apitokens.VerifyInput{Token: out.Token})
+	if !errors.Is(err, errs.ErrPermissionDenied) {
+		t.Errorf("verify by a system admin: err = %v, want PERMISSION_DENIED", err)
+	}
+}
+
+func TestVerifyRefusesUnknownAndExpiredTokens(t *testing.T) {
+	f := setup(t)
+	for _, tok := range []string{"", "ward_unknown", strings.Repeat("x", 1000)} {
+		if _, err := f.verify(tok); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Errorf("verify(%.10q) err = %v, want UNAUTHENTICATED", tok, err)
+		}
+	}
+
+	out := f.create(t, sysAdmin, apitokens.CreateInput{Name: "short-lived", Roles: []string{function.RoleSystemAdmin}, TTLSeconds: 60})
+	if _, err := f.verify(out.Token); err != nil {
+		t.Fatalf("fresh token: %v", err)
+	}
+	f.clock.add(61 * time.Second)
+	if _, err := f.verify(out.Token); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Errorf("expired token: err = %v, want UNAUTHENTICATED", err)
+	}
+}
+
+func TestCreatedTokensNeverExposeTheirHash(t *testing.T) {
+	f := setup(t)
+	out := f.create(t, sysAdmin, apitokens.CreateInput{Name: "ci", Roles: []string{function.RoleSystemAdmin}})
+	if out.APIToken.Hash != "" {
+		t.Errorf("create returned the hash")
+	}
+	list, err := invoke.Call[apitokens.ListOutput](context.Background(), f.inv, apitokens.FunctionName, apitokens.OpList,
+		sysAdmin, apitokens.ListInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range list.Items {
+		if it.Hash != "" {
+			t.Errorf("list returned a hash for %s", it.ID)
+		}
+	}
+	stored, err := f.deps.Store.APITokens().GetByHash(context.Background(), apitokens.Hash(out.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains([]byte(stored.Hash), []byte(out.Token)) {
+		t.Errorf("the store holds the secret")
+	}
+}
+
+func TestWhoMayCreateWhichTokens(t *testing.T) {
+	f := setup(t)
+	tenant := "0190b0b0-0000-7000-8000-00000000000a"
+	_, err := f.deps.Store.Tenants().Create(context.Background(), store.Tenant{ID: tenant, Name: "acme",
+		CreatedAt: f.clock.now(), UpdatedAt: f.clock.now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenantAdmin := function.Caller{Subject: "a", Tenant: tenant, Roles: []string{function.RoleTenantAdmin}}
+	cases := []struct {
+		name   string
+		caller function.Caller
+		in     apitokens.CreateInput
+		want   errs.Code
+	}{
+		{"a tenant admin makes a tenant token", tenantAdmin, apitokens.CreateInput{TenantID: tenant, Name: "t", Roles: []string{"tenant_admin"}}, ""},
+		{"a tenant admin cannot make a system token", tenantAdmin, apitokens.CreateInput{Name: "t", Roles: []string{"system_admin"}}, errs.PermissionDenied},
+		{"system_admin is not grantable inside a tenant", sysAdmin, apitokens.CreateInput{TenantID: tenant, Name: "t", Roles: []string{"system_admin"}}, errs.InvalidArgument},
+		{"the service role is never grantable", sysAdmin, apitokens.CreateInput{Name: "t", Roles: []string{"service"}}, errs.InvalidArgument},
+		{"a tenant role needs a tenant", sysAdmin, apitokens.CreateInput{Name: "t", Roles: []string{"tenant_admin"}}, errs.InvalidArgument},
+		{"a token needs a role", sysAdmin, apitokens.CreateInput{Name: "t"}, errs.InvalidArgument},
+		{"a token needs a name", sysAdmin, apitokens.CreateInput{Roles: []string{"system_admin"}}, errs.InvalidArgument},
+		{"a negative TTL is invalid", sysAdmin, apitokens.CreateInput{Name: "t", Roles: []string{"system_admin"}, TTLSeconds: -1}, errs.InvalidArgument},
+		{"an unknown tenant is not found", sysAdmin, apitokens.CreateInput{TenantID: "0190b0b0-0000-7000-8000-00000000000b", Name: "t", Roles: []string{"user"}}, errs.NotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := invoke.Call[apitokens.CreateOutput](context.Background(), f.inv, apitokens.FunctionName,
+				apitokens.OpCreate, tc.caller, tc.in)
+			got := errs.Code("")
+			if err != nil {
+				got = errs.CodeOf(err)
+			}
+			if got != tc.want {
+				t.Errorf("code = %q, want %q (%v)", got, tc.want, err)
+			}
+		})
+	}
+}
+
+func TestADeletedTokenStopsWorkingOnceTheCacheWindowPasses(t *testing.T) {
+	f := setup(t)
+	out := f.create(t, sysAdmin, apitokens.CreateInput{Name: "gone", Roles: []string{function.RoleSystemAdmin}})
+	if _, err := f.verify(out.Token); err != nil {
+		t.Fatal(err)
+	}
+	_, err := invoke.Call[apitokens.DeleteOutput](context.Background(), f.inv, apitokens.FunctionName, apitokens.OpDelete,
+		sysAdmin, apitokens.DeleteInput{ID: out.APIToken.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(apitokens.VerifyCacheTTL + time.Second)
+	if _, err := f.verify(out.Token); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Errorf("deleted token: err = %v, want UNAUTHENTICATED", err)
+	}
+}

@@ -1,0 +1,336 @@
+// Package bolt is Ward's embedded store backend: one bbolt file, no server.
+// It is the default for local runs.
+//
+// Every operation runs in one bbolt transaction, and bbolt admits one
+// writer at a time, so a uniqueness check and the write it guards are
+// atomic. Update reads in one transaction, runs fn outside any, and writes
+// in a second transaction only if Version is still the one fn saw
+// (compare-and-swap); otherwise it reads again and calls fn again.
+//
+// Expired API tokens are hidden on every read. They are deleted lazily: by
+// the read that finds one, and a few at a time by each token Create, through
+// an index ordered by expiry.
+//
+// The file holds these buckets; IDs are keyed as their 16 raw bytes, which
+// sort like their text form:
+//
+//	meta         "schema" → schemaVersion
+//	tenants      id → tenant record (JSON)
+//	tenantNames  name → id
+//	users        tenant id + id → user record
+//	userNames    tenant id + folded username → id
+//	userEmails   tenant id + folded email → id
+//	userCounts   tenant id → number of users (uint64, big endian)
+//	tokens       id → token record
+//	tokenScopes  scope + id → nothing (scope: tenant id, or 16 zero bytes
+//	             for system tokens)
+//	tokenHashes  hash → id
+//	tokenExpiry  expiry (Unix ms, uint64, big endian) + id → nothing
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/wardhq/ward/shared/errs"
+	"github.com/wardhq/ward/shared/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// schemaVersion names the layout above; Open refuses a file of another.
+const schemaVersion = 1
+
+var (
+	bucketMeta        = []byte("meta")
+	bucketTenants     = []byte("tenants")
+	bucketTenantNames = []byte("tenantNames")
+	bucketUsers       = []byte("users")
+	bucketUserNames   = []byte("userNames")
+	bucketUserEmails  = []byte("userEmails")
+	bucketUserCounts  = []byte("userCounts")
+	bucketTokens      = []byte("tokens")
+	bucketTokenScopes = []byte("tokenScopes")
+	bucketTokenHashes = []byte("tokenHashes")
+	bucketTokenExpiry = []byte("tokenExpiry")
+
+	allBuckets = [][]byte{
+		bucketMeta, bucketTenants, bucketTenantNames, bucketUsers, bucketUserNames,
+		bucketUserEmails, bucketUserCounts, bucketTokens, bucketTokenScopes,
+		bucketTokenHashes, bucketTokenExpiry,
+	}
+	keySchema = []byte("schema")
+)
+
+// maxKeyLen bounds names, usernames, emails, hashes and roles; the first
+// four are keys of the index buckets. maxTextLen bounds other text.
+const (
+	maxKeyLen  = 512
+	maxTextLen = 4096
+)
+
+// maxUpdateAttempts bounds how often Update calls fn when other writers
+// keep winning the compare-and-swap. Each lost attempt means another
+// update landed, so the bound only stops starvation, never livelock.
+const maxUpdateAttempts = 1000
+
+// Store is a store.Store in one bbolt file. It is safe for concurrent use;
+// one file is opened by one process at a time.
+type Store struct {
+	db  *bbolt.DB
+	now func() time.Time
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	now         func() time.Time
+	lockTimeout time.Duration
+}
+
+// WithClock sets the clock token expiry is judged by (time.Now by default).
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// WithLockTimeout sets how long Open waits for another process to release
+// the file (one second by default).
+func WithLockTimeout(d time.Duration) Option {
+	return func(o *options) { o.lockTimeout = d }
+}
+
+// Open opens the store in the file at path, creating it if need be.
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{now: time.Now, lockTimeout: time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.lockTimeout})
+	if err != nil {
+		return nil, errs.Wrap(errs.Unavailable, err, "cannot open the store")
+	}
+	if err := db.Update(initSchema); err != nil {
+		db.Close()
+		return nil, unavailable(err)
+	}
+	return &Store{db: db, now: o.now}, nil
+}
+
+func initSchema(tx *bbolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	v := meta.Get(keySchema)
+	if v == nil {
+		return meta.Put(keySchema, binary.BigEndian.AppendUint64(nil, schemaVersion))
+	}
+	if len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
+		return fmt.Errorf("store file has schema %x, want %d", v, schemaVersion)
+	}
+	return nil
+}
+
+// Close closes the file. Operations after Close fail with ErrUnavailable.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+func (s *Store) Tenants() store.Tenants     { return tenants{s} }
+func (s *Store) Users() store.Users         { return users{s} }
+func (s *Store) APITokens() store.APITokens { return apiTokens{s} }
+
+// view runs fn in a read transaction.
+func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "request ended")
+	}
+	return coded(s.db.View(fn))
+}
+
+// update runs fn in a write transaction; an error from fn rolls it back.
+func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "request ended")
+	}
+	return coded(s.db.Update(fn))
+}
+
+// coded passes coded errors through and turns anything else, which can only
+// come from bbolt or the file system, into ErrUnavailable.
+func coded(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return unavailable(err)
+}
+
+func unavailable(err error) error {
+	return errs.Wrap(errs.Unavailable, err, "store unavailable")
+}
+
+// errLostRace makes Update try again. It never leaves the package: Update
+// compares it by identity (errors.Is falls back to identity for an
+// errs.Error with a message).
+var errLostRace = errs.New(errs.Conflict, "changed concurrently")
+
+// parseID checks an ID: a version-7 UUID in canonical lower-case form.
+func parseID(field, s string) (uuid.UUID, error) {
+	u, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 || u.String() != s || !validID(u) {
+		return uuid.UUID{}, errs.Invalid(field, "must be a version-7 UUID in lower-case text form")
+	}
+	return u, nil
+}
+
+func validID(u uuid.UUID) bool { return u.Version() == 7 && u.Variant() == uuid.RFC4122 }
+
+// systemScope stands for the empty tenant ID of system tokens; it is the
+// nil UUID, which is never a valid ID.
+var systemScope uuid.UUID
+
+// parseScope checks the tenant ID of an API token, which may be empty.
+func parseScope(s string) (uuid.UUID, error) {
+	if s == "" {
+		return systemScope, nil
+	}
+	return parseID("tenantId", s)
+}
+
+func scopeString(scope uuid.UUID) string {
+	if scope == systemScope {
+		return ""
+	}
+	return scope.String()
+}
+
+// checkKey checks a name that becomes an index key.
+func checkKey(field, s string) error {
+	if s == "" {
+		return errs.Invalid(field, "is required")
+	}
+	if len(s) > maxKeyLen {
+		return errs.Invalid(field, "must be at most %d bytes", maxKeyLen)
+	}
+	return checkText(field, s)
+}
+
+// checkText checks free text. Records are JSON, which would silently
+// replace bytes that are not UTF-8, so such text is refused instead.
+func checkText(field, s string) error {
+	if len(s) > maxTextLen {
+		return errs.Invalid(field, "must be at most %d bytes", maxTextLen)
+	}
+	if !utf8.ValidString(s) {
+		return errs.Invalid(field, "must be valid UTF-8")
+	}
+	return nil
+}
+
+// join concatenates key parts into a fresh slice.
+func join(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+// Times are kept as Unix milliseconds.
+func toMS(t time.Time) int64    { return t.UnixMilli() }
+func fromMS(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// pageLimit checks a page size and applies the default.
+func pageLimit(p store.Page) (int, error) {
+	switch {
+	case p.Limit == 0:
+		return store.DefaultPageSize, nil
+	case p.Limit < 0 || p.Limit > store.MaxPageSize:
+		return 0, errs.Invalid("limit", "must be 1 to %d", store.MaxPageSize)
+	}
+	return p.Limit, nil
+}
+
+// scan visits, in key order, the keys prefix+id of b whose id comes after
+// after (all of them when after is nil), until visit returns false.
+func scan(b *bbolt.Bucket, prefix []byte, after *uuid.UUID,
+	visit func(id uuid.UUID, v []byte) (more bool, err error)) error {
+	start := prefix
+	if after != nil {
+		start = join(prefix, after[:])
+	}
+	c := b.Cursor()
+	for k, v := c.Seek(start); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+16 {
+			return fmt.Errorf("bucket %s: key of %d bytes", b, len(k))
+		}
+		id := uuid.UUID(k[len(prefix):])
+		if after != nil && id == *after {
+			continue
+		}
+		more, err := visit(id, v)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasPrefix(k, prefix []byte) bool {
+	return len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix)
+}
+
+// decode reads a record; a record that does not decode is a fault of the
+// file, not of the caller, so it is ErrUnavailable like any other.
+func decode(v []byte, rec any) error {
+	if err := json.Unmarshal(v, rec); err != nil {
+		return errs.Wrap(errs.Unavailable, err, "corrupt store record")
+	}
+	return nil
+}
+
+// indexID reads the ID an index entry points to.
+func indexID(v []byte) (uuid.UUID, error) {
+	if len(v) != 16 {
+		return uuid.UUID{}, errs.New(errs.Unavailable, "corrupt store index")
+	}
+	return uuid.UUID(v), nil
+}
+
+func encode(rec any) []byte {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		// Records are plain structs of strings and integers.
+		panic(fmt.Sprintf("bolt: encode %T: %v", rec, err))
+	}
+	return b
+}
+
+func notFound(what string) error { return errs.New(errs.NotFound, "%s not found", what) }
+
+func conflict(field, format string, args ...any) error {
+	return &errs.Error{Code: errs.Conflict, Field: field, Message: fmt.Sprintf(format, args...)}
+}
