@@ -1,6 +1,6 @@
 module github.com/wardhq/ward
 
-go 1.26
+go 1.26.0
 
 replace github.com/gocql/gocql => github.com/scylladb/gocql v1.15.3
 
