@@ -408,11 +408,11 @@ func TestBadRequestsAreRefused(t *testing.T) {
 	}
 }
 
-// deepQuery nests __type introspection to depth n, a shape valid against
-// any schema.
+// deepQuery nests tenant → users → tenant … n times: a valid query whose
+// depth grows with n.
 func deepQuery(n int) []byte {
-	q := `{ __schema { types { fields { type ` + strings.Repeat(`{ ofType `, n) + `{ name }` +
-		strings.Repeat(` }`, n) + ` } } } }`
+	q := `{ tenants { nodes { id ` + strings.Repeat(`users { nodes { tenant { `, n) + `id` +
+		strings.Repeat(` } } }`, n) + ` } } }`
 	b, _ := json.Marshal(map[string]string{"query": q})
 	return b
 }

@@ -94,6 +94,9 @@ func runDeployable(name string, environ []string) error {
 
 	switch {
 	case os.Getenv("AWS_LAMBDA_RUNTIME_API") != "":
+		if f.Routes != nil {
+			f.Routes = httpx.Middleware(log, f.Routes)
+		}
 		lambdafn.Start(f, log)
 		return nil
 	case os.Getenv("FUNCTION_TARGET") != "" || os.Getenv("K_SERVICE") != "":
