@@ -1,0 +1,79 @@
+package scylla
+
+import "strings"
+
+// statements holds every CQL statement of the store, qualified with the
+// keyspace (a checked identifier) once at Open.
+type statements struct {
+	claimInsert, claimTakeOver, claimRead, claimOwner, claimDelete string
+
+	tenantInsert, tenantGet, tenantList, tenantUpdate, tenantDelete string
+
+	userInsert, userGet, userList, userUpdate, userDelete, userCount string
+
+	tokenInsert, tokenHashInsert, tokenGet, tokenList, tokenDelete string
+	tokenByHash, tokenHashDelete                                   string
+}
+
+const (
+	tenantCols = `id, name, display_name, created_at, updated_at, version`
+	userCols   = `tenant_id, id, username, email, display_name, status, created_at, ` +
+		`updated_at, version`
+	tokenCols = `scope, id, hash, name, subject, tenant_id, roles, created_at, expires_at`
+)
+
+func newStatements(keyspace string) statements {
+	r := strings.NewReplacer("{ks}", keyspace)
+	return statements{
+		claimInsert: r.Replace(`INSERT INTO {ks}.claims (kind, scope, value, owner)
+    VALUES (?, ?, ?, ?) IF NOT EXISTS`),
+		claimTakeOver: r.Replace(`UPDATE {ks}.claims SET owner = ?
+    WHERE kind = ? AND scope = ? AND value = ? IF owner = ?`),
+		claimRead: r.Replace(`SELECT owner, WRITETIME(owner) AS written FROM {ks}.claims
+    WHERE kind = ? AND scope = ? AND value = ?`),
+		claimOwner: r.Replace(`SELECT owner FROM {ks}.claims
+    WHERE kind = ? AND scope = ? AND value = ?`),
+		claimDelete: r.Replace(`DELETE FROM {ks}.claims
+    WHERE kind = ? AND scope = ? AND value = ? IF owner = ?`),
+
+		tenantInsert: r.Replace(`INSERT INTO {ks}.tenants (bucket, ` + tenantCols + `)
+    VALUES (0, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
+		tenantGet: r.Replace(`SELECT ` + tenantCols + ` FROM {ks}.tenants
+    WHERE bucket = 0 AND id = ?`),
+		tenantList: r.Replace(`SELECT ` + tenantCols + ` FROM {ks}.tenants
+    WHERE bucket = 0 AND id > ? LIMIT ?`),
+		tenantUpdate: r.Replace(`UPDATE {ks}.tenants
+    SET display_name = ?, updated_at = ?, version = ?
+    WHERE bucket = 0 AND id = ? IF version = ?`),
+		tenantDelete: r.Replace(`DELETE FROM {ks}.tenants WHERE bucket = 0 AND id = ?
+    IF version = ?`),
+
+		userInsert: r.Replace(`INSERT INTO {ks}.users (` + userCols + `)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
+		userGet: r.Replace(`SELECT ` + userCols + ` FROM {ks}.users
+    WHERE tenant_id = ? AND id = ?`),
+		userList: r.Replace(`SELECT ` + userCols + ` FROM {ks}.users
+    WHERE tenant_id = ? AND id > ? LIMIT ?`),
+		userUpdate: r.Replace(`UPDATE {ks}.users
+    SET username = ?, email = ?, display_name = ?, status = ?, updated_at = ?, version = ?
+    WHERE tenant_id = ? AND id = ? IF version = ?`),
+		userDelete: r.Replace(`DELETE FROM {ks}.users WHERE tenant_id = ? AND id = ?
+    IF version = ?`),
+		userCount: r.Replace(`SELECT COUNT(*) FROM {ks}.users WHERE tenant_id = ?`),
+
+		tokenInsert: r.Replace(`INSERT INTO {ks}.api_tokens (` + tokenCols + `)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?`),
+		tokenHashInsert: r.Replace(`INSERT INTO {ks}.api_tokens_by_hash (` + tokenCols + `)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?`),
+		tokenGet: r.Replace(`SELECT ` + tokenCols + ` FROM {ks}.api_tokens
+    WHERE scope = ? AND id = ?`),
+		tokenList: r.Replace(`SELECT ` + tokenCols + ` FROM {ks}.api_tokens
+    WHERE scope = ? AND id > ? LIMIT ?`),
+		tokenDelete: r.Replace(`DELETE FROM {ks}.api_tokens WHERE scope = ? AND id = ?
+    IF EXISTS`),
+		tokenByHash: r.Replace(`SELECT ` + tokenCols + ` FROM {ks}.api_tokens_by_hash
+    WHERE hash = ?`),
+		tokenHashDelete: r.Replace(`DELETE FROM {ks}.api_tokens_by_hash WHERE hash = ?
+    IF id = ?`),
+	}
+}

@@ -1,0 +1,405 @@
+package scylla
+
+import (
+	"context"
+	"errors"
+	"unicode/utf8"
+
+	"github.com/wardhq/ward/shared/errs"
+	"github.com/wardhq/ward/shared/store"
+)
+
+type users struct{ s *Store }
+
+const listUsers = "users"
+
+// normalizeUser folds the unique fields and checks the user. Text is
+// checked for UTF-8 before folding: strings.ToLower would turn invalid
+// bytes into U+FFFD and hide them.
+func normalizeUser(u store.User) (store.User, error) {
+	if !utf8.ValidString(u.Username) {
+		return u, errs.Invalid("username", "must be valid UTF-8")
+	}
+	if !utf8.ValidString(u.Email) {
+		return u, errs.Invalid("email", "must be valid UTF-8")
+	}
+	u.Username = fold(u.Username)
+	u.Email = fold(u.Email)
+	if err := checkID("tenantId", u.TenantID); err != nil {
+		return u, err
+	}
+	if err := checkID("id", u.ID); err != nil {
+		return u, err
+	}
+	if err := checkKey("username", u.Username); err != nil {
+		return u, err
+	}
+	if u.Email != "" {
+		if err := checkKey("email", u.Email); err != nil {
+			return u, err
+		}
+	}
+	if err := checkText("displayName", u.DisplayName); err != nil {
+		return u, err
+	}
+	return u, checkStatus(u.Status)
+}
+
+// claims of one user, so that failures release what was taken.
+type heldClaim struct {
+	kind  claimKind
+	value string
+}
+
+// claimUser takes the username and, when set, the email for u. It returns
+// the claims this call wrote, which the caller releases if its write fails.
+// With old set, values equal to old's are already held and are skipped.
+func (us users) claimUser(ctx context.Context, u store.User, old *store.User) (
+	[]heldClaim, error) {
+	s := us.s
+	var taken []heldClaim
+	undo := func() {
+		for _, c := range taken {
+			s.release(ctx, c.kind, u.TenantID, c.value, u.ID)
+		}
+	}
+	want := []heldClaim{{claimUsername, u.Username}}
+	if u.Email != "" {
+		want = append(want, heldClaim{claimEmail, u.Email})
+	}
+	for _, c := range want {
+		if old != nil && c.value == valueOf(*old, c.kind) {
+			continue
+		}
+		ok, err := s.acquire(ctx, c.kind, u.TenantID, c.value, u.ID, us.holds(u.TenantID, c))
+		if err != nil {
+			undo()
+			if errors.Is(err, errClaimTaken) {
+				if c.kind == claimUsername {
+					return nil, conflict("username", "username already taken")
+				}
+				return nil, conflict("email", "email already taken")
+			}
+			return nil, ctxErr(ctx, err)
+		}
+		if ok {
+			taken = append(taken, c)
+		}
+	}
+	return taken, nil
+}
+
+func valueOf(u store.User, kind claimKind) string {
+	if kind == claimUsername {
+		return u.Username
+	}
+	return u.Email
+}
+
+// holds reports whether the claim's owner still has the claimed value.
+func (us users) holds(tenantID string, c heldClaim) holdsFunc {
+	return func(ctx context.Context, owner string) (bool, error) {
+		u, err := us.get(ctx, tenantID, owner)
+		if errs.CodeOf(err) == errs.NotFound {
+			return false, nil
+		}
+		return err == nil && valueOf(u, c.kind) == c.value, err
+	}
+}
+
+func (us users) Create(ctx context.Context, u store.User) (store.User, error) {
+	s := us.s
+	u, err := normalizeUser(u)
+	if err != nil {
+		return store.User{}, err
+	}
+	u.CreatedAt, u.UpdatedAt = dbTime(u.CreatedAt), dbTime(u.UpdatedAt)
+	u.Version = 1
+
+	taken, err := us.claimUser(ctx, u, nil)
+	if err != nil {
+		return store.User{}, err
+	}
+	applied, err := s.query(ctx, s.q.userInsert).
+		Bind(u.TenantID, u.ID, u.Username, u.Email, u.DisplayName, string(u.Status),
+			u.CreatedAt, u.UpdatedAt, u.Version).
+		ExecCASRelease()
+	if err != nil {
+		if landed, serr := s.settle(ctx, err, us.holdsState(u)); serr == nil && landed {
+			applied, err = true, nil
+		}
+	}
+	if err != nil || !applied {
+		for _, c := range taken {
+			s.release(ctx, c.kind, u.TenantID, c.value, u.ID)
+		}
+		if err != nil {
+			return store.User{}, ctxErr(ctx, err)
+		}
+		return store.User{}, conflict("id", "user ID already taken")
+	}
+	return u, nil
+}
+
+func (us users) Get(ctx context.Context, tenantID, id string) (store.User, error) {
+	if err := checkID("tenantId", tenantID); err != nil {
+		return store.User{}, err
+	}
+	if err := checkID("id", id); err != nil {
+		return store.User{}, err
+	}
+	return us.get(ctx, tenantID, id)
+}
+
+// holdsState reports, at serial consistency, whether the stored user is
+// exactly want.
+func (us users) holdsState(want store.User) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		got, err := us.getSerial(ctx, want.TenantID, want.ID)
+		if errs.CodeOf(err) == errs.NotFound {
+			return false, nil
+		}
+		return err == nil && sameUser(got, want), err
+	}
+}
+
+// gone reports, at serial consistency, whether the user no longer exists.
+func (us users) gone(tenantID, id string) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		_, err := us.getSerial(ctx, tenantID, id)
+		if errs.CodeOf(err) == errs.NotFound {
+			return true, nil
+		}
+		return false, err
+	}
+}
+
+func sameUser(a, b store.User) bool {
+	return a.ID == b.ID && a.TenantID == b.TenantID && a.Username == b.Username &&
+		a.Email == b.Email && a.DisplayName == b.DisplayName && a.Status == b.Status &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
+		a.Version == b.Version
+}
+
+func (us users) getSerial(ctx context.Context, tenantID, id string) (store.User, error) {
+	var u store.User
+	err := serial(us.s.query(ctx, us.s.q.userGet)).Bind(tenantID, id).GetRelease(&u)
+	if isNotFound(err) {
+		return store.User{}, notFound("user")
+	}
+	return u, err
+}
+
+func (us users) get(ctx context.Context, tenantID, id string) (store.User, error) {
+	var u store.User
+	err := us.s.query(ctx, us.s.q.userGet).Bind(tenantID, id).Idempotent(true).GetRelease(&u)
+	if isNotFound(err) {
+		return store.User{}, notFound("user")
+	}
+	if err != nil {
+		return store.User{}, ctxErr(ctx, err)
+	}
+	return u, nil
+}
+
+func (us users) GetByUsername(ctx context.Context, tenantID, username string) (store.User, error) {
+	return us.getByClaim(ctx, tenantID, claimUsername, "username", username)
+}
+
+func (us users) GetByEmail(ctx context.Context, tenantID, email string) (store.User, error) {
+	return us.getByClaim(ctx, tenantID, claimEmail, "email", email)
+}
+
+// getByClaim follows a claim to its user and checks that the user still has
+// the value (a claim may outlive a failed write).
+func (us users) getByClaim(ctx context.Context, tenantID string, kind claimKind, field,
+	value string) (store.User, error) {
+	if err := checkID("tenantId", tenantID); err != nil {
+		return store.User{}, err
+	}
+	if !utf8.ValidString(value) { // no user can have such a value
+		return store.User{}, notFound("user")
+	}
+	value = fold(value)
+	if checkKey(field, value) != nil {
+		return store.User{}, notFound("user")
+	}
+	owner, err := us.s.lookupClaim(ctx, kind, tenantID, value)
+	if err != nil {
+		return store.User{}, ctxErr(ctx, err)
+	}
+	if owner == "" {
+		return store.User{}, notFound("user")
+	}
+	u, err := us.get(ctx, tenantID, owner)
+	if err != nil {
+		return store.User{}, err
+	}
+	if valueOf(u, kind) != value {
+		return store.User{}, notFound("user")
+	}
+	return u, nil
+}
+
+func (us users) List(ctx context.Context, tenantID string, p store.Page) ([]store.User, string,
+	error) {
+	if err := checkID("tenantId", tenantID); err != nil {
+		return nil, "", err
+	}
+	limit, err := pageLimit(p)
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := decodeCursor(p.After, listUsers, tenantID)
+	if err != nil {
+		return nil, "", err
+	}
+	iter := us.s.query(ctx, us.s.q.userList).Bind(tenantID, after, limit+1).
+		Idempotent(true).Iter()
+	items := make([]store.User, 0, limit)
+	var u store.User
+	more := false
+	for iter.StructScan(&u) {
+		if len(items) == limit {
+			more = true
+			break
+		}
+		items = append(items, u)
+		u = store.User{}
+	}
+	if err := iter.Close(); err != nil {
+		return nil, "", ctxErr(ctx, err)
+	}
+	next := ""
+	if more {
+		next = encodeCursor(listUsers, tenantID, items[len(items)-1].ID)
+	}
+	return items, next, nil
+}
+
+// Update runs fn on the current user and writes the result if the version
+// has not moved, after claiming a changed username or email; a lost race
+// releases those claims and retries. Old values are released after the
+// write.
+func (us users) Update(ctx context.Context, tenantID, id string,
+	fn func(store.User) (store.User, error)) (store.User, error) {
+	s := us.s
+	if err := checkID("tenantId", tenantID); err != nil {
+		return store.User{}, err
+	}
+	if err := checkID("id", id); err != nil {
+		return store.User{}, err
+	}
+	for attempt := range maxCASAttempts {
+		backoff(ctx, attempt)
+		old, err := us.get(ctx, tenantID, id)
+		if err != nil {
+			return store.User{}, err
+		}
+		next, err := fn(old)
+		if err != nil {
+			return store.User{}, err
+		}
+		next.ID, next.TenantID, next.CreatedAt = old.ID, old.TenantID, old.CreatedAt
+		if next, err = normalizeUser(next); err != nil {
+			return store.User{}, err
+		}
+		next.UpdatedAt = dbTime(next.UpdatedAt)
+		next.Version = old.Version + 1
+
+		taken, err := us.claimUser(ctx, next, &old)
+		if err != nil {
+			return store.User{}, err
+		}
+		var prev struct {
+			Version *int64 `db:"version"`
+		}
+		applied, err := s.query(ctx, s.q.userUpdate).
+			Bind(next.Username, next.Email, next.DisplayName, string(next.Status),
+				next.UpdatedAt, next.Version, tenantID, id, old.Version).
+			GetCASRelease(&prev)
+		retry := false
+		if err != nil {
+			applied, err = s.settle(ctx, err, us.holdsState(next))
+			retry = err == nil && !applied
+		}
+		if err != nil || !applied {
+			for _, c := range taken {
+				s.release(ctx, c.kind, tenantID, c.value, id)
+			}
+			switch {
+			case err != nil:
+				return store.User{}, ctxErr(ctx, err)
+			case retry:
+				continue // read again: the user may be gone or changed
+			case prev.Version == nil:
+				return store.User{}, notFound("user")
+			}
+			continue
+		}
+		if old.Username != next.Username {
+			s.release(ctx, claimUsername, tenantID, old.Username, id)
+		}
+		if old.Email != "" && old.Email != next.Email {
+			s.release(ctx, claimEmail, tenantID, old.Email, id)
+		}
+		return next, nil
+	}
+	return store.User{}, errs.New(errs.Conflict, "user changed concurrently; try again")
+}
+
+// Delete removes the user, then frees its username and email.
+func (us users) Delete(ctx context.Context, tenantID, id string) error {
+	s := us.s
+	if err := checkID("tenantId", tenantID); err != nil {
+		return err
+	}
+	if err := checkID("id", id); err != nil {
+		return err
+	}
+	for attempt := range maxCASAttempts {
+		backoff(ctx, attempt)
+		old, err := us.get(ctx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		var prev struct {
+			Version *int64 `db:"version"`
+		}
+		applied, err := s.query(ctx, s.q.userDelete).Bind(tenantID, id, old.Version).
+			GetCASRelease(&prev)
+		if err != nil {
+			if applied, err = s.settle(ctx, err, us.gone(tenantID, id)); err != nil {
+				return ctxErr(ctx, err)
+			}
+			if !applied {
+				continue
+			}
+		}
+		if applied {
+			s.release(ctx, claimUsername, tenantID, old.Username, id)
+			if old.Email != "" {
+				s.release(ctx, claimEmail, tenantID, old.Email, id)
+			}
+			return nil
+		}
+		if prev.Version == nil {
+			return notFound("user")
+		}
+	}
+	return errs.New(errs.Conflict, "user changed concurrently; try again")
+}
+
+// Count reads the tenant's whole partition: cheap for the tenant sizes one
+// partition is meant for, and exact.
+func (us users) Count(ctx context.Context, tenantID string) (int, error) {
+	if err := checkID("tenantId", tenantID); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := us.s.query(ctx, us.s.q.userCount).Bind(tenantID).Idempotent(true).GetRelease(&n)
+	if err != nil {
+		return 0, ctxErr(ctx, err)
+	}
+	return int(n), nil
+}
