@@ -23,6 +23,7 @@ import (
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/invoke/httpinvoke"
 	"github.com/wardhq/ward/shared/platform"
+	"github.com/wardhq/ward/shared/platform/facade"
 	"github.com/wardhq/ward/shared/tenants"
 )
 
@@ -67,8 +68,12 @@ func TestGraphQLFunctionOnCloudFunctions(t *testing.T) {
 	t.Setenv("FUNCTION_TARGET", platform.Facade)
 	port := gcfFreePort(t)
 	served := make(chan error, 1)
+	front, err := facade.Build(ctx, fp)
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() {
-		served <- gcf.Start(ctx, fp.Facade(false), keyBytes, "127.0.0.1", port, httpfn.WithLogger(quiet))
+		served <- gcf.Start(ctx, front, keyBytes, "127.0.0.1", port, httpfn.WithLogger(quiet))
 	}()
 	base := "http://127.0.0.1:" + port
 	gcfWaitListening(t, "127.0.0.1:"+port, served)

@@ -25,8 +25,26 @@ type ward struct {
 	base    string
 	token   string
 	cmd     *exec.Cmd
-	stderr  *bytes.Buffer
+	stderr  *syncBuffer
 	dataDir string
+}
+
+// syncBuffer collects a child's output while tests read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 var (
@@ -78,7 +96,7 @@ func freeAddr(t *testing.T) string {
 func startWard(t *testing.T, dataDir string, env ...string) *ward {
 	t.Helper()
 	addr := freeAddr(t)
-	w := &ward{t: t, base: "http://" + addr, dataDir: dataDir, stderr: &bytes.Buffer{}}
+	w := &ward{t: t, base: "http://" + addr, dataDir: dataDir, stderr: &syncBuffer{}}
 	cmd := exec.Command(localBinary(t))
 	cmd.Env = append(os.Environ(), "WARD_ADDR="+addr, "WARD_DATA_DIR="+dataDir, "WARD_LOG_LEVEL=warn")
 	cmd.Env = append(cmd.Env, env...)
@@ -440,7 +458,7 @@ func TestDataSurvivesRestartAndBootstrapRunsOnce(t *testing.T) {
 // generatedToken reads the bootstrap token the first start printed.
 func generatedToken(t *testing.T, w *ward) string {
 	t.Helper()
-	sc := bufio.NewScanner(bytes.NewReader(w.stderr.Bytes()))
+	sc := bufio.NewScanner(strings.NewReader(w.stderr.String()))
 	for sc.Scan() {
 		for _, f := range strings.Fields(sc.Text()) {
 			if strings.HasPrefix(f, "ward_") {

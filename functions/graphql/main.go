@@ -4,6 +4,9 @@
 // sends a function's operations to that function's own deployment instead.
 package main
 
-import "github.com/wardhq/ward/shared/platform"
+import (
+	"github.com/wardhq/ward/shared/platform"
+	"github.com/wardhq/ward/shared/platform/facade"
+)
 
-func main() { platform.Main("graphql") }
+func main() { platform.Main(platform.Facade, facade.Build) }

@@ -10,13 +10,13 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/wardhq/ward/shared/platform"
+	"github.com/wardhq/ward/shared/platform/local"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := platform.RunLocal(ctx, os.Environ(), os.Stderr); err != nil {
+	if err := local.Run(ctx, os.Environ(), os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "ward:", err)
 		os.Exit(1)
 	}

@@ -6,17 +6,12 @@ import (
 	"strconv"
 	"strings"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/gocql/gocql"
 
 	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/cache/memory"
 	"github.com/wardhq/ward/shared/cache/redis"
 	"github.com/wardhq/ward/shared/config"
-	"github.com/wardhq/ward/shared/invoke"
-	"github.com/wardhq/ward/shared/invoke/httpinvoke"
-	"github.com/wardhq/ward/shared/invoke/lambdainvoke"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/store/bolt"
 	"github.com/wardhq/ward/shared/store/scylla"
@@ -97,44 +92,4 @@ func openCache(_ context.Context, cfg config.Config) (cache.Cache, error) {
 	default:
 		return memory.New(memory.Options{})
 	}
-}
-
-// remoteRoutes wraps local with the remote transports cfg.Invoke asks for.
-func remoteRoutes(ctx context.Context, cfg config.Config, local invoke.Invoker) (invoke.Invoker, error) {
-	if len(cfg.Invoke) == 0 {
-		return local, nil
-	}
-	lambdaFns := map[string]string{}
-	httpURLs := map[string]string{}
-	for fn, target := range cfg.Invoke {
-		if name, ok := strings.CutPrefix(target, "lambda:"); ok {
-			lambdaFns[fn] = name
-		} else {
-			httpURLs[fn] = target
-		}
-	}
-	r := invoke.Router{Default: local, Routes: map[string]invoke.Invoker{}}
-	if len(lambdaFns) > 0 {
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("aws config: %w", err)
-		}
-		inv, err := lambdainvoke.New(lambda.NewFromConfig(awsCfg), lambdainvoke.Config{Functions: lambdaFns})
-		if err != nil {
-			return nil, err
-		}
-		for fn := range lambdaFns {
-			r.Routes[fn] = inv
-		}
-	}
-	if len(httpURLs) > 0 {
-		inv, err := httpinvoke.New(httpinvoke.Config{URLs: httpURLs, Key: cfg.InvokeKey})
-		if err != nil {
-			return nil, err
-		}
-		for fn := range httpURLs {
-			r.Routes[fn] = inv
-		}
-	}
-	return r, nil
 }

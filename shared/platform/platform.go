@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/wardhq/ward/graphql"
 	"github.com/wardhq/ward/shared/apitokens"
 	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/config"
@@ -26,7 +25,7 @@ import (
 
 // Domain lists the domain functions by name, each with its constructor.
 // The facade ("graphql") is not among them: it hosts no state of its own
-// and is built on top of an invoker.
+// and is built on top of an invoker (package platform/facade).
 var Domain = map[string]func(p *Platform) *function.Function{
 	tenants.FunctionName: func(p *Platform) *function.Function {
 		return tenants.Function(tenants.Deps{Store: p.Store})
@@ -44,17 +43,18 @@ const Facade = "graphql"
 
 // Platform is an opened set of dependencies.
 type Platform struct {
-	Config  config.Config
-	Log     *slog.Logger
-	Store   store.Store
-	Cache   cache.Cache
-	Local   *invoke.Local
+	Config config.Config
+	Log    *slog.Logger
+	Store  store.Store
+	Cache  cache.Cache
+	Local  *invoke.Local
+	// Invoker reaches the functions this binary calls: Local unless a
+	// front (the facade) routes some of them elsewhere.
 	Invoker invoke.Invoker
 }
 
 // Open opens the store and the cache that cfg names and registers, in an
-// in-process invoker, the domain functions listed in host. Functions routed
-// to a remote transport by cfg.Invoke are reached that way instead.
+// in-process invoker, the domain functions listed in host.
 // bootstrapOut receives the generated bootstrap token, when one is made.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []string, bootstrapOut io.Writer) (*Platform, error) {
 	p := &Platform{Config: cfg, Log: log}
@@ -80,10 +80,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []strin
 		}
 		p.Local.Register(mk(p))
 	}
-	if p.Invoker, err = remoteRoutes(ctx, cfg, p.Local); err != nil {
-		p.Close()
-		return nil, err
-	}
+	p.Invoker = p.Local
 
 	if slicesContains(host, apitokens.FunctionName) {
 		token, err := apitokens.Bootstrap(ctx, apitokens.Deps{Store: p.Store}, cfg.BootstrapToken)
@@ -99,11 +96,6 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []strin
 		}
 	}
 	return p, nil
-}
-
-// Facade returns the GraphQL facade over p's invoker.
-func (p *Platform) Facade(graphiql bool) *function.Function {
-	return graphql.Function(p.Invoker, graphql.Options{GraphiQL: graphiql, Logger: p.Log})
 }
 
 // Close releases the cache and the store.

@@ -101,7 +101,7 @@ func Build(tb testing.TB, pkg string) string {
 // build among its tests.
 func BuildTo(pkg, dir string) (string, error) {
 	out := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath",
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc,ward.nogcf", "-trimpath",
 		"-ldflags=-s -w", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -1,0 +1,24 @@
+// Package facade assembles the GraphQL facade as a deployable: over the
+// platform's in-process functions, with the functions that the
+// configuration routes elsewhere (WARD_INVOKE_<FUNCTION>) reached remotely.
+package facade
+
+import (
+	"context"
+
+	"github.com/wardhq/ward/graphql"
+	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/invoke/remote"
+	"github.com/wardhq/ward/shared/platform"
+)
+
+// Build returns the facade function over p and points p.Invoker at the
+// routes it uses.
+func Build(ctx context.Context, p *platform.Platform) (*function.Function, error) {
+	inv, err := remote.Routes(ctx, p.Config.Invoke, p.Config.InvokeKey, p.Local)
+	if err != nil {
+		return nil, err
+	}
+	p.Invoker = inv
+	return graphql.Function(inv, graphql.Options{GraphiQL: p.Config.GraphiQL, Logger: p.Log}), nil
+}
