@@ -5,7 +5,7 @@
 # Usage: .ci/cassandra.sh fetch|start|stop|status
 #
 #   fetch   download cassandra-all and all its runtime dependencies into
-#           $WARD_CACHE_DIR/cassandra-<version>/lib (skipped when cached)
+#           $WARD_TEST_CACHE_DIR/cassandra-<version>/lib (skipped when cached)
 #   start   fetch if needed, start Cassandra on 127.0.0.1:$CASSANDRA_PORT in
 #           the background and wait until a CQL query answers
 #   stop    stop the server started by `start` (by PID) and remove its data
@@ -17,8 +17,8 @@
 #   CASSANDRA_STORAGE_PORT  inter-node port (default CASSANDRA_PORT+10000)
 #   CASSANDRA_HEAP          maximum heap (default 1g; initial heap is 256m)
 #   CASSANDRA_START_TIMEOUT seconds to wait for CQL (default 180)
-#   WARD_CACHE_DIR          jar cache (default $HOME/.cache/ward)
-#   WARD_CASSANDRA_DIR      data, config, log and PID folder (default: a new
+#   WARD_TEST_CACHE_DIR          jar cache (default $HOME/.cache/ward)
+#   WARD_TEST_CASSANDRA_DIR      data, config, log and PID folder (default: a new
 #                           mktemp folder in /dev/shm when it has 2 GiB free,
 #                           else in $TMPDIR); removed by `stop`
 #   JAVA_HOME               a Java 17 (default: java on PATH)
@@ -39,7 +39,7 @@ CASSANDRA_PORT=${CASSANDRA_PORT:-9042}
 CASSANDRA_STORAGE_PORT=${CASSANDRA_STORAGE_PORT:-$((CASSANDRA_PORT + 10000))}
 CASSANDRA_HEAP=${CASSANDRA_HEAP:-1g}
 CASSANDRA_START_TIMEOUT=${CASSANDRA_START_TIMEOUT:-180}
-CACHE_ROOT=${WARD_CACHE_DIR:-$HOME/.cache/ward}
+CACHE_ROOT=${WARD_TEST_CACHE_DIR:-$HOME/.cache/ward}
 HOME_DIR="$CACHE_ROOT/cassandra-$CASSANDRA_VERSION"
 LIB_DIR="$HOME_DIR/lib"
 # `stop` finds the server's folder through this file.
@@ -295,10 +295,10 @@ start() {
   fetch
 
   local dir
-  if [[ -n ${WARD_CASSANDRA_DIR:-} ]]; then
-    dir=$WARD_CASSANDRA_DIR
+  if [[ -n ${WARD_TEST_CASSANDRA_DIR:-} ]]; then
+    dir=$WARD_TEST_CASSANDRA_DIR
     mkdir -p "$dir"
-    [[ -z $(ls -A "$dir") ]] || die "WARD_CASSANDRA_DIR $dir is not empty"
+    [[ -z $(ls -A "$dir") ]] || die "WARD_TEST_CASSANDRA_DIR $dir is not empty"
   else
     dir=$(new_dir)
   fi

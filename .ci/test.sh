@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export WARD_CACHE_DIR=${WARD_CACHE_DIR:-$HOME/.cache/ward}
+export WARD_TEST_CACHE_DIR=${WARD_TEST_CACHE_DIR:-$HOME/.cache/ward}
 export CASSANDRA_PORT=${CASSANDRA_PORT:-19042}
 export REDIS_PORT=${REDIS_PORT:-16379}
 export WARD_TEST_CASSANDRA_HOSTS=127.0.0.1:$CASSANDRA_PORT

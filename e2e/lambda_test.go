@@ -41,7 +41,7 @@ var (
 )
 
 // lambdaBootstrap builds functions/<name> once per test binary run, into
-// ${WARD_CACHE_DIR:-$HOME/.cache/ward}/e2e/lambda/<name>, where the next run
+// ${WARD_TEST_CACHE_DIR:-$HOME/.cache/ward}/e2e/lambda/<name>, where the next run
 // overwrites it.
 func lambdaBootstrap(tb testing.TB, name string) string {
 	tb.Helper()
@@ -50,7 +50,7 @@ func lambdaBootstrap(tb testing.TB, name string) string {
 	if p, ok := lambdaBootstraps[name]; ok {
 		return p
 	}
-	cache := os.Getenv("WARD_CACHE_DIR")
+	cache := os.Getenv("WARD_TEST_CACHE_DIR")
 	if cache == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {

@@ -23,7 +23,7 @@ import (
 
 func main() {
 	base := flag.String("url", "http://127.0.0.1:8080", "Ward base URL")
-	token := flag.String("token", os.Getenv("WARD_TOKEN"), "bearer token of a system administrator")
+	token := flag.String("token", "", "bearer token of a system administrator")
 	conc := flag.Int("c", 32, "concurrent clients")
 	dur := flag.Duration("d", 20*time.Second, "duration of the measurement")
 	warm := flag.Duration("warmup", 2*time.Second, "warm-up before measuring")

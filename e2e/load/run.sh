@@ -10,7 +10,7 @@ go build -o "$work/ward" ./functions/local
 go build -o "$work/load" ./e2e/load
 
 token="load-bootstrap-token-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-port=${WARD_LOAD_PORT:-18080}
+port=${WARD_TEST_LOAD_PORT:-18080}
 WARD_ADDR=127.0.0.1:$port WARD_DATA_DIR="$work/data" WARD_BOOTSTRAP_TOKEN=$token \
   WARD_LOG_LEVEL=warn "$work/ward" 2>"$work/ward.log" &
 pid=$!

@@ -6,11 +6,11 @@
 #
 #   infra/lambda/build.sh                 # graphql tenants users admin
 #   infra/lambda/build.sh tenants users   # just these
-#   WARD_LAMBDA_ARCH=amd64 infra/lambda/build.sh   # for x86_64 functions
+#   WARD_TEST_LAMBDA_ARCH=amd64 infra/lambda/build.sh   # for x86_64 functions
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-arch=${WARD_LAMBDA_ARCH:-arm64}
+arch=${WARD_TEST_LAMBDA_ARCH:-arm64}
 if [ "$#" -eq 0 ]; then
   set -- graphql tenants users admin
 fi

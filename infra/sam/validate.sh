@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks infra/sam/template.yaml twice, with tools from PyPI in virtualenvs
-# under ${WARD_CACHE_DIR:-$HOME/.cache/ward}/venv:
+# under ${WARD_TEST_CACHE_DIR:-$HOME/.cache/ward}/venv:
 #
 #  1. cfn-lint on the SAM template itself (cfn-lint 1.x checks SAM resources
 #     against SAM's schemas, without expanding them);
@@ -8,7 +8,7 @@
 #     a deployment creates, and cfn-lint checks that too: references inside
 #     events and policies are only resolved there.
 #
-# With WARD_SAM_BUILD=1 it also installs the SAM CLI in a second virtualenv
+# With WARD_TEST_SAM_BUILD=1 it also installs the SAM CLI in a second virtualenv
 # and runs `sam build` on the template, without Docker, into a scratch
 # directory. That needs the bootstraps: run infra/lambda/build.sh first.
 set -euo pipefail
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 CFN_LINT_VERSION=1.58.0
 SAM_TRANSLATOR_VERSION=1.115.0
 SAM_CLI_VERSION=1.170.0
-cache=${WARD_CACHE_DIR:-$HOME/.cache/ward}
+cache=${WARD_TEST_CACHE_DIR:-$HOME/.cache/ward}
 python=${PYTHON:-python3}
 
 # venv NAME PACKAGE==VERSION...: a virtualenv holding those packages,
@@ -48,7 +48,7 @@ echo "cfn-lint: the SAM template is clean"
 "$tools/bin/cfn-lint" "$expanded"
 echo "cfn-lint: its CloudFormation expansion is clean"
 
-if [ "${WARD_SAM_BUILD:-0}" = 1 ]; then
+if [ "${WARD_TEST_SAM_BUILD:-0}" = 1 ]; then
   for name in graphql tenants users admin; do
     if [ ! -x "dist/lambda/$name/bootstrap" ]; then
       echo "validate.sh: dist/lambda/$name/bootstrap missing; run infra/lambda/build.sh" >&2

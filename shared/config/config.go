@@ -1,8 +1,9 @@
 // Package config reads a Ward binary's configuration from environment
 // variables into one typed, validated struct. Every variable starts with
 // WARD_; an unknown WARD_ variable is an error at start-up, so a misspelt
-// setting never passes silently (WARD_TEST_ variables belong to the test
-// suites and are ignored).
+// setting never passes silently. WARD_TEST_ variables belong to the test
+// suites and the development scripts (WARD_TEST_CACHE_DIR, for instance)
+// and are ignored.
 package config
 
 import (

@@ -34,9 +34,9 @@ var (
 	rieErr  error
 )
 
-// RIEPath returns the emulator binary: $WARD_LAMBDA_RIE, aws-lambda-rie on
+// RIEPath returns the emulator binary: $WARD_TEST_RIE, aws-lambda-rie on
 // PATH or in $(go env GOPATH)/bin, or else one installed with go install
-// into ${WARD_CACHE_DIR:-$HOME/.cache/ward}/bin. It fails tb when there is
+// into ${WARD_TEST_CACHE_DIR:-$HOME/.cache/ward}/bin. It fails tb when there is
 // none and it cannot be installed.
 func RIEPath(tb testing.TB) string {
 	tb.Helper()
@@ -49,7 +49,7 @@ func RIEPath(tb testing.TB) string {
 }
 
 func findRIE() (string, error) {
-	if p := os.Getenv("WARD_LAMBDA_RIE"); p != "" {
+	if p := os.Getenv("WARD_TEST_RIE"); p != "" {
 		return p, nil
 	}
 	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
@@ -64,7 +64,7 @@ func findRIE() (string, error) {
 		}
 	}
 
-	cache := os.Getenv("WARD_CACHE_DIR")
+	cache := os.Getenv("WARD_TEST_CACHE_DIR")
 	if cache == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
