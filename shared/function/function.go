@@ -11,7 +11,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 
@@ -171,4 +173,27 @@ func (f *Function) Invoke(ctx context.Context, req Request) (Response, error) {
 func wire(err error) *WireError {
 	p := errs.Public(err)
 	return &WireError{Code: p.Code, Message: p.Message, Field: p.Field}
+}
+
+// DecodeResponse decodes an answer that must be exactly one Response: no
+// unknown fields, no trailing data, and an output or a coded error. Remote
+// transports use it so that a platform's own error document (a timeout
+// report, a gateway's error page) is never mistaken for an empty success.
+func DecodeResponse(raw []byte) (Response, error) {
+	var resp Response
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&resp); err != nil {
+		return Response{}, fmt.Errorf("answer is not a function response: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Response{}, errors.New("answer has trailing data")
+	}
+	if resp.Output == nil && resp.Error == nil {
+		return Response{}, errors.New("answer has neither output nor error")
+	}
+	if resp.Error != nil && resp.Error.Code == "" {
+		return Response{}, errors.New("answer has an error without a code")
+	}
+	return resp, nil
 }

@@ -173,7 +173,7 @@ func (inv *Invoker) Invoke(ctx context.Context, fn string,
 	if res.StatusCode != http.StatusOK {
 		return function.Response{}, statusError(fn, res.StatusCode, raw)
 	}
-	resp, err := decodeResponse(raw)
+	resp, err := function.DecodeResponse(raw)
 	if err != nil {
 		return function.Response{}, fmt.Errorf("httpinvoke: function %q: %w", fn, err)
 	}
@@ -188,27 +188,4 @@ func statusError(fn string, status int, raw []byte) error {
 		return fmt.Errorf("httpinvoke: function %q answered %d (%s)", fn, status, refusal.Error.Code)
 	}
 	return fmt.Errorf("httpinvoke: function %q answered %d", fn, status)
-}
-
-// decodeResponse decodes an answer that must be exactly one
-// function.Response: no unknown fields, no trailing data, and an output or
-// an error. A platform's own error document (a timeout report, say) is thus
-// never mistaken for an empty success.
-func decodeResponse(raw []byte) (function.Response, error) {
-	var resp function.Response
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&resp); err != nil {
-		return function.Response{}, fmt.Errorf("answer is not a function response: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return function.Response{}, errors.New("answer has trailing data")
-	}
-	if resp.Output == nil && resp.Error == nil {
-		return function.Response{}, errors.New("answer has neither output nor error")
-	}
-	if resp.Error != nil && resp.Error.Code == "" {
-		return function.Response{}, errors.New("answer has an error without a code")
-	}
-	return resp, nil
 }

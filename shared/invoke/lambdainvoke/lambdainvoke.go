@@ -9,12 +9,10 @@
 package lambdainvoke
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -110,7 +108,7 @@ func (inv *Invoker) Invoke(ctx context.Context, fn string,
 	if out.StatusCode != 200 {
 		return function.Response{}, fmt.Errorf("lambdainvoke: function %q: status %d", fn, out.StatusCode)
 	}
-	resp, err := decodeResponse(out.Payload)
+	resp, err := function.DecodeResponse(out.Payload)
 	if err != nil {
 		return function.Response{}, fmt.Errorf("lambdainvoke: function %q: %w", fn, err)
 	}
@@ -145,27 +143,4 @@ func errorType(payload []byte) string {
 		return p.ErrorType[:100]
 	}
 	return p.ErrorType
-}
-
-// decodeResponse decodes a payload that must be exactly one
-// function.Response: no unknown fields, no trailing data, and an output or
-// a coded error. Lambda's own error documents, and the emulator's "Task
-// timed out" text, are thus never mistaken for an empty success.
-func decodeResponse(raw []byte) (function.Response, error) {
-	var resp function.Response
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&resp); err != nil {
-		return function.Response{}, fmt.Errorf("payload is not a function response: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return function.Response{}, errors.New("payload has trailing data")
-	}
-	if resp.Output == nil && resp.Error == nil {
-		return function.Response{}, errors.New("payload has neither output nor error")
-	}
-	if resp.Error != nil && resp.Error.Code == "" {
-		return function.Response{}, errors.New("payload has an error without a code")
-	}
-	return resp, nil
 }
