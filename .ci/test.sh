@@ -45,8 +45,9 @@ export PATH="$(go env GOPATH)/bin:$PATH"
 step "Lint"
 make --no-print-directory lint
 
-step "SAM template"
-./infra/sam/validate.sh
+step "Lambda bootstraps and the SAM template (cfn-lint, sam build)"
+make --no-print-directory lambda
+WARD_TEST_SAM_BUILD=1 ./infra/sam/validate.sh
 
 step "Compile tests"
 go test -race -tags integration -count=1 -run '^$' ./... >/dev/null
