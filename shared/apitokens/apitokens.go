@@ -184,10 +184,10 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 	if in.TTLSeconds > 0 {
 		ttl = time.Duration(in.TTLSeconds) * time.Second
 	}
-	return s.store(ctx, NewSecret(), validate.NewID(), in.TenantID, in.Name, in.Roles, ttl)
+	return s.save(ctx, NewSecret(), validate.NewID(), in.TenantID, in.Name, in.Roles, ttl)
 }
 
-func (s *service) store(ctx context.Context, secret, id, tenantID, name string, roles []string, ttl time.Duration) (CreateOutput, error) {
+func (s *service) save(ctx context.Context, secret, id, tenantID, name string, roles []string, ttl time.Duration) (CreateOutput, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	t := store.APIToken{
 		ID:        id,
