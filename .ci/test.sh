@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every test of Ward, against real servers. Installs what is
 # missing (Redis from Debian, Cassandra 5 from Maven Central, the AWS Lambda
-# runtime emulator from the Go module proxy, cfn-lint from PyPI), starts
+# runtime emulator and Mailpit from the Go module proxy, cfn-lint and the
+# SAM CLI from PyPI), starts
 # Cassandra and Redis on ports of their own, runs the tests with the race
 # detector, and stops the servers whatever happens.
 set -euo pipefail
@@ -40,6 +41,7 @@ cassandra_pid=$!
 step "Tools"
 go mod download
 go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+go install github.com/axllent/mailpit@v1.33.1
 export PATH="$(go env GOPATH)/bin:$PATH"
 
 step "Lint"
