@@ -35,6 +35,7 @@ const (
 	tokAdmin   = "admin-token"    // system administrator
 	tokTenantA = "tenant-a-token" // administrator of tenant A
 	tokUser    = "user-token"     // a plain user of tenant A
+	tokAnn     = "ann-token"      // user A1 herself, signed in
 )
 
 // IDs are UUIDs, as the operations' input checks require.
@@ -67,6 +68,7 @@ type fakeEnv struct {
 	mu      sync.Mutex
 	tenants map[string]store.Tenant
 	users   map[string]store.User // by ID
+	pwds    map[string]string     // password by user ID
 	tokens  map[string]function.Caller
 	apiToks map[string]store.APIToken
 	seq     int
@@ -79,6 +81,7 @@ func newFakeEnv() *fakeEnv {
 	e := &fakeEnv{
 		tenants: map[string]store.Tenant{},
 		users:   map[string]store.User{},
+		pwds:    map[string]string{},
 		apiToks: map[string]store.APIToken{},
 		fail:    map[string]error{},
 		tokens: map[string]function.Caller{
@@ -86,6 +89,7 @@ func newFakeEnv() *fakeEnv {
 			tokTenantA: {Subject: "alice", Tenant: tenantA,
 				Roles: []string{function.RoleTenantAdmin}},
 			tokUser: {Subject: "bob", Tenant: tenantA, Roles: []string{function.RoleUser}},
+			tokAnn:  {Subject: userA1, Tenant: tenantA, Roles: []string{function.RoleUser}},
 		},
 	}
 	for _, t := range []store.Tenant{
@@ -97,7 +101,8 @@ func newFakeEnv() *fakeEnv {
 	}
 	for _, u := range []store.User{
 		{ID: userA1, TenantID: tenantA, Username: "ann", Email: "ann@acme.test",
-			DisplayName: "Ann", Status: store.UserActive},
+			EmailVerified: true, Phone: "+14155550100", DisplayName: "Ann",
+			Status: store.UserActive},
 		{ID: userA2, TenantID: tenantA, Username: "art", DisplayName: "Art",
 			Status: store.UserLocked},
 	} {
@@ -105,6 +110,13 @@ func newFakeEnv() *fakeEnv {
 		e.users[u.ID] = u
 	}
 	return e
+}
+
+// password returns the password the fakes hold for a user, "" for none.
+func (e *fakeEnv) password(userID string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pwds[userID]
 }
 
 // setFail makes op fail with err until cleared with a nil err.
@@ -316,10 +328,50 @@ func (e *fakeEnv) usersFunction() *function.Function {
 			in.Status = store.UserActive
 		}
 		u := store.User{ID: e.nextID(), TenantID: in.TenantID, Username: in.Username,
-			Email: in.Email, DisplayName: in.DisplayName, Status: in.Status,
+			Email: in.Email, Phone: in.Phone, DisplayName: in.DisplayName, Status: in.Status,
 			CreatedAt: fixedTime, UpdatedAt: fixedTime, Version: 1}
 		e.users[u.ID] = u
+		if in.Password != "" {
+			e.pwds[u.ID] = string(in.Password)
+		}
 		return u, nil
+	})
+	function.Op(uf, users.OpSetPassword, func(ctx context.Context, c function.Caller,
+		in users.SetPasswordInput) (users.PasswordOutput, error) {
+		if err := e.enter(ctx, users.FunctionName, users.OpSetPassword, c); err != nil {
+			return users.PasswordOutput{}, err
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if err := c.RequireTenantAdmin(in.TenantID); err != nil {
+			return users.PasswordOutput{}, err
+		}
+		u, ok := e.users[in.ID]
+		if !ok || u.TenantID != in.TenantID {
+			return users.PasswordOutput{}, errs.New(errs.NotFound, "no such user")
+		}
+		if len(in.Password) < 15 {
+			return users.PasswordOutput{}, errs.Invalid("password", "too short")
+		}
+		e.pwds[in.ID] = string(in.Password)
+		return users.PasswordOutput{ID: in.ID}, nil
+	})
+	function.Op(uf, users.OpChangePassword, func(ctx context.Context, c function.Caller,
+		in users.ChangePasswordInput) (users.PasswordOutput, error) {
+		if err := e.enter(ctx, users.FunctionName, users.OpChangePassword, c); err != nil {
+			return users.PasswordOutput{}, err
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if c.Tenant != in.TenantID || c.Subject != in.ID {
+			return users.PasswordOutput{}, errs.New(errs.NotFound, "no such user")
+		}
+		if cur, ok := e.pwds[in.ID]; !ok || cur != string(in.CurrentPassword) {
+			return users.PasswordOutput{}, &errs.Error{Code: errs.Unauthenticated,
+				Field: "currentPassword", Message: "wrong password"}
+		}
+		e.pwds[in.ID] = string(in.NewPassword)
+		return users.PasswordOutput{ID: in.ID}, nil
 	})
 	function.Op(uf, users.OpUpdate, func(ctx context.Context, c function.Caller,
 		in users.UpdateInput) (store.User, error) {

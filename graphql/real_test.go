@@ -213,3 +213,70 @@ func BenchmarkUserQueryBolt(b *testing.B) {
 		}
 	}
 }
+
+// TestPasswordsWithWardFunctions runs the password mutations against the
+// real users function: the policy's refusals and the operations' own
+// authorization come through, and no password shows in a response or log.
+func TestPasswordsWithWardFunctions(t *testing.T) {
+	r := newRealHarness(t, Options{TokenCacheTTL: -1})
+	const pw, next = "correct horse battery staple", "lunar tides hum over quiet harbours"
+
+	d := r.must(t, r.admin, `mutation { createTenant(input: {name: "acme", displayName: "Acme"}) { id } }`, nil)
+	acme, _ := get(d, "createTenant", "id").(string)
+	d = r.must(t, r.admin, `mutation($in: CreateUserInput!) { createUser(input: $in) { id phone emailVerified phoneVerified } }`,
+		map[string]any{"in": map[string]any{"tenantId": acme, "username": "ann",
+			"phone": "+14155550100", "password": pw}})
+	ann, _ := get(d, "createUser", "id").(string)
+	if get(d, "createUser", "phone") != "+14155550100" ||
+		get(d, "createUser", "emailVerified") != false {
+		t.Errorf("created user = %v", d)
+	}
+
+	d = r.must(t, r.admin, `mutation($t: ID!, $id: ID!, $p: String!) { setUserPassword(tenantId: $t, id: $id, password: $p) }`,
+		map[string]any{"t": acme, "id": ann, "p": next})
+	if get(d, "setUserPassword") != true {
+		t.Errorf("setUserPassword = %v", d)
+	}
+
+	codes := []struct {
+		name  string
+		query string
+		vars  map[string]any
+		code  string
+		field string
+	}{
+		{"a short password is refused at create",
+			`mutation($t: ID!) { createUser(input: {tenantId: $t, username: "bob", password: "short"}) { id } }`,
+			map[string]any{"t": acme}, "INVALID_ARGUMENT", "password"},
+		{"a phone that is not E.164 is refused",
+			`mutation($t: ID!) { createUser(input: {tenantId: $t, username: "bob", phone: "555-0100"}) { id } }`,
+			map[string]any{"t": acme}, "INVALID_ARGUMENT", "phone"},
+		{"a password built from the username is refused",
+			`mutation($t: ID!, $id: ID!) { setUserPassword(tenantId: $t, id: $id, password: "ann-ann-ann-ann-ann-ann") }`,
+			map[string]any{"t": acme, "id": ann}, "INVALID_ARGUMENT", "password"},
+		{"an API token has no password of its own",
+			`mutation($c: String!, $n: String!) { changeMyPassword(currentPassword: $c, newPassword: $n) }`,
+			map[string]any{"c": next, "n": pw}, "PERMISSION_DENIED", ""},
+	}
+	for _, c := range codes {
+		got := r.hs.query(t, r.admin, c.query, c.vars)
+		if len(got.Errors) != 1 || got.Errors[0].code() != c.code ||
+			got.Errors[0].Extensions["field"] != nonNil(c.field) {
+			t.Errorf("%s: %s", c.name, got.raw)
+		}
+		if strings.Contains(got.raw, pw) || strings.Contains(got.raw, next) {
+			t.Errorf("%s: the response shows a password: %s", c.name, got.raw)
+		}
+	}
+	if logs := r.hs.logs.String(); strings.Contains(logs, pw) || strings.Contains(logs, next) {
+		t.Errorf("the log shows a password: %s", logs)
+	}
+}
+
+// nonNil maps "" to nil, as an absent extensions field decodes.
+func nonNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

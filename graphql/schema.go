@@ -17,6 +17,7 @@ import (
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/tenants"
 	"github.com/wardhq/ward/shared/users"
+	"github.com/wardhq/ward/shared/validate"
 )
 
 // reqState is what resolvers know of the request: the verified caller and
@@ -324,6 +325,19 @@ func (r *resolvers) schema() gql.Schema {
 					Type:    gql.String,
 					Resolve: from(func(u store.User) any { return nonEmpty(u.Email) }),
 				},
+				"emailVerified": {
+					Type:    nnBool,
+					Resolve: from(func(u store.User) any { return u.EmailVerified }),
+				},
+				"phone": {
+					Type:        gql.String,
+					Description: "An E.164 number; null when none is set.",
+					Resolve:     from(func(u store.User) any { return nonEmpty(u.Phone) }),
+				},
+				"phoneVerified": {
+					Type:    nnBool,
+					Resolve: from(func(u store.User) any { return u.PhoneVerified }),
+				},
 				"displayName": {
 					Type:    nnString,
 					Resolve: from(func(u store.User) any { return u.DisplayName }),
@@ -592,11 +606,20 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 		"createUser": {
 			Type: gql.NewNonNull(userT),
 			Args: input("CreateUserInput", gql.InputObjectConfigFieldMap{
-				"tenantId":    {Type: nnID},
-				"username":    {Type: nnString},
-				"email":       {Type: gql.String},
+				"tenantId": {Type: nnID},
+				"username": {Type: nnString},
+				"email":    {Type: gql.String},
+				"phone": {
+					Type:        gql.String,
+					Description: "An E.164 number: + and 7 to 15 digits.",
+				},
 				"displayName": {Type: gql.String},
 				"status":      {Type: userStatus, Description: "ACTIVE when absent."},
+				"password": {
+					Type: gql.String,
+					Description: "The user's first password; none when absent. Pass it in a " +
+						"variable, not in the query text.",
+				},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
@@ -605,8 +628,10 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					TenantID:    str(m, "tenantId"),
 					Username:    str(m, "username"),
 					Email:       str(m, "email"),
+					Phone:       str(m, "phone"),
 					DisplayName: str(m, "displayName"),
 					Status:      status,
+					Password:    users.Password(str(m, "password")),
 				}
 				return value(callOp[store.User](r, p.Context, users.FunctionName,
 					users.OpCreate, in))
@@ -652,6 +677,48 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					return nil, err
 				}
 				return out.ID, nil
+			},
+		},
+		"setUserPassword": {
+			Type:        nnBool,
+			Description: "Sets a user's password, replacing any earlier one (administrators).",
+			Args: gql.FieldConfigArgument{
+				"tenantId": {Type: nnID}, "id": {Type: nnID}, "password": {Type: nnString},
+			},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				in := users.SetPasswordInput{
+					TenantID: str(p.Args, "tenantId"),
+					ID:       str(p.Args, "id"),
+					Password: users.Password(str(p.Args, "password")),
+				}
+				_, err := callOp[users.PasswordOutput](r, p.Context, users.FunctionName,
+					users.OpSetPassword, in)
+				return value(true, err)
+			},
+		},
+		"changeMyPassword": {
+			Type:        nnBool,
+			Description: "Changes the viewer's own password, given the current one.",
+			Args: gql.FieldConfigArgument{
+				"currentPassword": {Type: nnString}, "newPassword": {Type: nnString},
+			},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				c := stateOf(p.Context).caller
+				// Only a user of a tenant has a password of their own; a
+				// token's subject ("apitoken:…") or a system caller does not.
+				if c.Tenant == "" || validate.ID("id", c.Subject) != nil {
+					return nil, &fieldError{code: errs.PermissionDenied,
+						message: "the viewer is not a user with a password"}
+				}
+				in := users.ChangePasswordInput{
+					TenantID:        c.Tenant,
+					ID:              c.Subject,
+					CurrentPassword: users.Password(str(p.Args, "currentPassword")),
+					NewPassword:     users.Password(str(p.Args, "newPassword")),
+				}
+				_, err := callOp[users.PasswordOutput](r, p.Context, users.FunctionName,
+					users.OpChangePassword, in)
+				return value(true, err)
 			},
 		},
 		"createApiToken": {

@@ -48,6 +48,12 @@ func TestSchemaRoundTrips(t *testing.T) {
 			wantData: `{"user":{"id":"{A2}","tenantId":"{A}","username":"art","email":null,"displayName":"Art","status":"LOCKED","tenant":{"name":"acme"}}}`,
 		},
 		{
+			name:     "a user reads with phone and verified flags, null when unset",
+			token:    tokAdmin,
+			query:    `{ a1: user(tenantId: "{A}", id: "{A1}") { phone emailVerified phoneVerified } a2: user(tenantId: "{A}", id: "{A2}") { phone emailVerified phoneVerified } }`,
+			wantData: `{"a1":{"phone":"+14155550100","emailVerified":true,"phoneVerified":false},"a2":{"phone":null,"emailVerified":false,"phoneVerified":false}}`,
+		},
+		{
 			name:      "a missing user is null with NOT_FOUND",
 			token:     tokAdmin,
 			query:     `{ user(tenantId: "{A}", id: "{N2}") { id } }`,
@@ -116,6 +122,55 @@ func TestSchemaRoundTrips(t *testing.T) {
 			token:    tokTenantA,
 			query:    `mutation { createUser(input: {tenantId: "{A}", username: "al", email: "al@acme.test", displayName: "Al", status: PENDING}) { id username email displayName status version } }`,
 			wantData: `{"createUser":{"id":"{N1}","username":"al","email":"al@acme.test","displayName":"Al","status":"PENDING","version":1}}`,
+		},
+		{
+			name:     "createUser takes a phone and a password and shows no password",
+			token:    tokTenantA,
+			query:    `mutation($in: CreateUserInput!) { createUser(input: $in) { id phone phoneVerified } }`,
+			vars:     map[string]any{"in": map[string]any{"tenantId": tenantA, "username": "al", "phone": "+442071838750", "password": "a long enough passphrase"}},
+			wantData: `{"createUser":{"id":"{N1}","phone":"+442071838750","phoneVerified":false}}`,
+		},
+		{
+			name:     "setUserPassword answers true",
+			token:    tokTenantA,
+			query:    `mutation($p: String!) { setUserPassword(tenantId: "{A}", id: "{A2}", password: $p) }`,
+			vars:     map[string]any{"p": "a long enough passphrase"},
+			wantData: `{"setUserPassword":true}`,
+		},
+		{
+			name:      "setUserPassword by a plain user is refused and nulls data",
+			token:     tokUser,
+			query:     `mutation { setUserPassword(tenantId: "{A}", id: "{A2}", password: "a long enough passphrase") }`,
+			wantData:  `null`,
+			wantCodes: []string{"PERMISSION_DENIED"},
+		},
+		{
+			name:      "setUserPassword passes on the policy's refusal",
+			token:     tokAdmin,
+			query:     `mutation { setUserPassword(tenantId: "{A}", id: "{A2}", password: "short") }`,
+			wantData:  `null`,
+			wantCodes: []string{"INVALID_ARGUMENT"},
+		},
+		{
+			name:      "changeMyPassword with a wrong current password is UNAUTHENTICATED",
+			token:     tokAnn,
+			query:     `mutation { changeMyPassword(currentPassword: "not it at all, no", newPassword: "a long enough passphrase") }`,
+			wantData:  `null`,
+			wantCodes: []string{"UNAUTHENTICATED"},
+		},
+		{
+			name:      "changeMyPassword of a viewer who is no tenant's user is refused",
+			token:     tokAdmin,
+			query:     `mutation { changeMyPassword(currentPassword: "whatever it was", newPassword: "a long enough passphrase") }`,
+			wantData:  `null`,
+			wantCodes: []string{"PERMISSION_DENIED"},
+		},
+		{
+			name:      "changeMyPassword of a viewer whose subject is no user ID is refused",
+			token:     tokUser,
+			query:     `mutation { changeMyPassword(currentPassword: "whatever it was", newPassword: "a long enough passphrase") }`,
+			wantData:  `null`,
+			wantCodes: []string{"PERMISSION_DENIED"},
 		},
 		{
 			name:  "updateUser leaves absent and null fields alone",
@@ -258,4 +313,41 @@ func TestOpsSeeTheVerifiedCaller(t *testing.T) {
 func quoteJSON(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestPasswordMutationsReachTheirOperations checks what the password
+// mutations hand the operations: the password itself, the viewer's own
+// tenant and ID for changeMyPassword, and nothing of it in the logs.
+func TestPasswordMutationsReachTheirOperations(t *testing.T) {
+	hs := newHarness(t, Options{})
+	const first, second, third = "first of the passphrases", "second of the passphrases",
+		"third of the passphrases"
+
+	got := hs.query(t, tokTenantA, `mutation($in: CreateUserInput!) { createUser(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"tenantId": tenantA, "username": "al",
+			"password": first}})
+	if len(got.Errors) > 0 {
+		t.Fatalf("createUser: %s", got.raw)
+	}
+	if pw := hs.env.password(newID(1)); pw != first {
+		t.Errorf("created user's password = %q, want %q", pw, first)
+	}
+
+	got = hs.query(t, tokAdmin, `mutation($t: ID!, $id: ID!, $p: String!) { setUserPassword(tenantId: $t, id: $id, password: $p) }`,
+		map[string]any{"t": tenantA, "id": userA1, "p": second})
+	if string(got.Data) != `{"setUserPassword":true}` || hs.env.password(userA1) != second {
+		t.Fatalf("setUserPassword: %s; password now %q", got.raw, hs.env.password(userA1))
+	}
+
+	got = hs.query(t, tokAnn, `mutation($c: String!, $n: String!) { changeMyPassword(currentPassword: $c, newPassword: $n) }`,
+		map[string]any{"c": second, "n": third})
+	if string(got.Data) != `{"changeMyPassword":true}` || hs.env.password(userA1) != third {
+		t.Fatalf("changeMyPassword: %s; password now %q", got.raw, hs.env.password(userA1))
+	}
+
+	for _, pw := range []string{first, second, third} {
+		if strings.Contains(hs.logs.String(), pw) {
+			t.Errorf("the log shows a password: %s", hs.logs.String())
+		}
+	}
 }

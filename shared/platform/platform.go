@@ -31,7 +31,7 @@ var Domain = map[string]func(p *Platform) *function.Function{
 		return tenants.Function(tenants.Deps{Store: p.Store})
 	},
 	users.FunctionName: func(p *Platform) *function.Function {
-		return users.Function(users.Deps{Store: p.Store})
+		return users.Function(users.Deps{Store: p.Store, Log: p.Log})
 	},
 	apitokens.FunctionName: func(p *Platform) *function.Function {
 		return apitokens.Function(apitokens.Deps{Store: p.Store, Cache: p.Cache})

@@ -21,6 +21,7 @@ import (
 type Store interface {
 	Tenants() Tenants
 	Users() Users
+	Credentials() Credentials
 	APITokens() APITokens
 	// Close releases the backend's resources.
 	Close() error
@@ -36,17 +37,22 @@ type Tenant struct {
 	Version     int64     `json:"version"` // set by the store; bumped on each update
 }
 
-// User is a person or account inside one tenant.
+// User is a person or account inside one tenant. It carries no secret:
+// operations return it to clients as it is, so passwords and other
+// credentials live apart, in Credentials.
 type User struct {
-	ID          string     `json:"id"`
-	TenantID    string     `json:"tenantId"`
-	Username    string     `json:"username"` // unique per tenant, stored folded to lower case
-	Email       string     `json:"email"`    // unique per tenant when set, stored folded
-	DisplayName string     `json:"displayName"`
-	Status      UserStatus `json:"status"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	UpdatedAt   time.Time  `json:"updatedAt"`
-	Version     int64      `json:"version"`
+	ID            string     `json:"id"`
+	TenantID      string     `json:"tenantId"`
+	Username      string     `json:"username"` // unique per tenant, stored folded to lower case
+	Email         string     `json:"email"`    // unique per tenant when set, stored folded
+	EmailVerified bool       `json:"emailVerified"`
+	Phone         string     `json:"phone"` // E.164 when set (checked by the caller); not unique
+	PhoneVerified bool       `json:"phoneVerified"`
+	DisplayName   string     `json:"displayName"`
+	Status        UserStatus `json:"status"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	UpdatedAt     time.Time  `json:"updatedAt"`
+	Version       int64      `json:"version"`
 }
 
 // UserStatus is the lifecycle state of a user.
@@ -114,7 +120,10 @@ type Tenants interface {
 // email is taken within the tenant; concurrent creates of one username
 // succeed exactly once. Update is compare-and-swap like Tenants.Update and
 // keeps uniqueness: changing the username or email to a taken one is
-// ErrConflict and writes nothing. Delete frees the username and email.
+// ErrConflict and writes nothing. Delete frees the username and email and
+// deletes the user's credentials (see Credentials). Phone and the two
+// verified flags are plain fields: the store checks only that Phone is
+// bounded UTF-8 text; its format is the caller's to check.
 type Users interface {
 	Create(ctx context.Context, u User) (User, error)
 	Get(ctx context.Context, tenantID, id string) (User, error)
@@ -126,6 +135,37 @@ type Users interface {
 	// Count reports how many users a tenant has (used to refuse deleting a
 	// tenant that still has users).
 	Count(ctx context.Context, tenantID string) (int, error)
+}
+
+// PasswordCredential is a user's password as stored: its hash only (a PHC
+// string, see package passwords), never the password. It has no JSON form
+// on purpose; no operation returns it.
+type PasswordCredential struct {
+	Hash      string
+	UpdatedAt time.Time // when the hash was set; UTC, millisecond precision
+}
+
+// Credentials stores the secrets users prove themselves with, apart from
+// User so that no operation returning a user can carry one. Every method
+// is scoped by tenant like Users: a user of another tenant is ErrNotFound.
+//
+// SetPassword stores hash as the user's password, replacing any earlier one
+// (the last write wins). It is ErrNotFound when the user does not exist in
+// the tenant, and ErrInvalidArgument for malformed IDs or an empty,
+// oversized or non-UTF-8 hash; then it writes nothing. The store keeps the
+// hash as given: hashing and checking it are the caller's work.
+//
+// GetPassword returns the stored hash; ErrNotFound when the user has none
+// or does not exist.
+//
+// Users.Delete deletes the user's credentials with it: once Delete has
+// returned, GetPassword is ErrNotFound. (Backends without multi-table
+// transactions delete them right after the user, and a Delete of a missing
+// user removes any credential left behind, so that retrying a Delete that
+// failed half-way cleans up.)
+type Credentials interface {
+	SetPassword(ctx context.Context, tenantID, userID, hash string, at time.Time) error
+	GetPassword(ctx context.Context, tenantID, userID string) (PasswordCredential, error)
 }
 
 // APITokens stores facade tokens. Create fails with ErrConflict when the ID

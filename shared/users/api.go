@@ -1,6 +1,10 @@
 package users
 
-import "github.com/wardhq/ward/shared/store"
+import (
+	"log/slog"
+
+	"github.com/wardhq/ward/shared/store"
+)
 
 // FunctionName is the function that owns users.
 const FunctionName = "users"
@@ -12,15 +16,39 @@ const (
 	OpList   = "users.list"
 	OpUpdate = "users.update"
 	OpDelete = "users.delete"
+
+	// OpSetPassword sets a user's password: tenant administrators.
+	OpSetPassword = "users.setPassword"
+	// OpChangePassword changes one's own password, given the current one.
+	OpChangePassword = "users.changePassword"
+	// OpVerifyPassword checks a username and password: Ward's own
+	// components only (login, the LDAP listener).
+	OpVerifyPassword = "users.verifyPassword"
 )
 
+// Password is a password in plain text, as it travels in an input. It
+// marshals to JSON as itself, since inputs cross the invoker as JSON, but
+// prints and logs as "[redacted]", so that no log line or formatted input
+// shows it.
+type Password string
+
+const redacted = "[redacted]"
+
+func (Password) String() string       { return redacted }
+func (Password) GoString() string     { return redacted }
+func (Password) LogValue() slog.Value { return slog.StringValue(redacted) }
+
 // CreateInput creates a user in a tenant. Status defaults to ACTIVE.
+// Password, when set, must pass the password policy; the user is created
+// with it or not at all. Phone is an E.164 number (+ and 7 to 15 digits).
 type CreateInput struct {
 	TenantID    string           `json:"tenantId"`
 	Username    string           `json:"username"`
 	Email       string           `json:"email,omitempty"`
+	Phone       string           `json:"phone,omitempty"`
 	DisplayName string           `json:"displayName,omitempty"`
 	Status      store.UserStatus `json:"status,omitempty"`
+	Password    Password         `json:"password,omitempty"`
 }
 
 // GetInput names one user.
@@ -61,4 +89,56 @@ type DeleteInput struct {
 // DeleteOutput echoes the deleted ID.
 type DeleteOutput struct {
 	ID string `json:"id"`
+}
+
+// SetPasswordInput sets a user's password, replacing any earlier one.
+type SetPasswordInput struct {
+	TenantID string   `json:"tenantId"`
+	ID       string   `json:"id"`
+	Password Password `json:"password"`
+}
+
+// ChangePasswordInput changes the caller's own password.
+type ChangePasswordInput struct {
+	TenantID        string   `json:"tenantId"`
+	ID              string   `json:"id"`
+	CurrentPassword Password `json:"currentPassword"`
+	NewPassword     Password `json:"newPassword"`
+}
+
+// PasswordOutput echoes the ID of the user whose password was set.
+type PasswordOutput struct {
+	ID string `json:"id"`
+}
+
+// VerifyPasswordInput is a username and password to check in a tenant.
+type VerifyPasswordInput struct {
+	TenantID string   `json:"tenantId"`
+	Username string   `json:"username"`
+	Password Password `json:"password"`
+}
+
+// VerifyPasswordOutput is the user the password belongs to.
+type VerifyPasswordOutput struct {
+	User store.User `json:"user"`
+}
+
+// The inputs that hold a password log as their IDs only: a log handler
+// that encodes a struct as JSON would otherwise write the password out.
+
+func (in CreateInput) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("tenantId", in.TenantID),
+		slog.Bool("password", in.Password != ""))
+}
+
+func (in SetPasswordInput) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("tenantId", in.TenantID), slog.String("id", in.ID))
+}
+
+func (in ChangePasswordInput) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("tenantId", in.TenantID), slog.String("id", in.ID))
+}
+
+func (in VerifyPasswordInput) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("tenantId", in.TenantID))
 }

@@ -1,35 +1,54 @@
 // Package users is the users service: the user store's administration
 // operations. System administrators and the tenant's own administrators
-// manage a tenant's users; a user may read their own record.
+// manage a tenant's users and set their passwords; a user may read their
+// own record and change their own password; Ward's own components verify
+// passwords (see passwords.go).
 package users
 
 import (
 	"context"
+	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/passwords"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/validate"
 )
 
 // Deps are what the service needs.
 type Deps struct {
-	Store store.Store
-	Now   func() time.Time // nil: time.Now
+	Store  store.Store
+	Now    func() time.Time  // nil: time.Now
+	Hasher *passwords.Hasher // nil: passwords.Default()
+	Log    *slog.Logger      // nil: slog.Default()
 }
 
 type service struct {
 	tenants store.Tenants
 	users   store.Users
+	creds   store.Credentials
+	hasher  *passwords.Hasher
 	now     func() time.Time
+	log     *slog.Logger
 }
 
 // Function returns the users function.
 func Function(d Deps) *function.Function {
-	s := &service{tenants: d.Store.Tenants(), users: d.Store.Users(), now: d.Now}
+	s := &service{
+		tenants: d.Store.Tenants(), users: d.Store.Users(), creds: d.Store.Credentials(),
+		hasher: d.Hasher, now: d.Now, log: d.Log,
+	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.hasher == nil {
+		s.hasher = passwords.Default()
+	}
+	if s.log == nil {
+		s.log = slog.Default()
 	}
 	f := function.New(FunctionName)
 	function.Op(f, OpCreate, s.create)
@@ -37,6 +56,9 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpList, s.list)
 	function.Op(f, OpUpdate, s.update)
 	function.Op(f, OpDelete, s.delete)
+	function.Op(f, OpSetPassword, s.setPassword)
+	function.Op(f, OpChangePassword, s.changePassword)
+	function.Op(f, OpVerifyPassword, s.verifyPassword)
 	return f
 }
 
@@ -60,6 +82,12 @@ func (in *CreateInput) Validate() error {
 	if in.Email, err = validate.Email("email", in.Email); err != nil {
 		return err
 	}
+	if err := validPhone("phone", in.Phone); err != nil {
+		return err
+	}
+	if err := plausible("password", in.Password, false); err != nil {
+		return err
+	}
 	if in.Status == "" {
 		in.Status = store.UserActive
 	}
@@ -67,6 +95,20 @@ func (in *CreateInput) Validate() error {
 		return err
 	}
 	return validate.Text("displayName", in.DisplayName, 200)
+}
+
+// e164 is an international phone number as ITU-T E.164 writes it: a plus,
+// a country code that does not start with 0, and at most 15 digits in all.
+// The lower bound of 7 digits is Ward's: no shorter number is in service.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// validPhone accepts "" (no phone) or an E.164 number.
+func validPhone(field, s string) error {
+	if s != "" && !e164.MatchString(s) {
+		return errs.Invalid(field, "must be an E.164 number: + and 7 to 15 digits, "+
+			"without spaces, starting with the country code")
+	}
+	return nil
 }
 
 // admin checks that c administers the tenant. Callers outside the tenant
@@ -85,35 +127,71 @@ func admin(c function.Caller, tenantID string) error {
 // adminOfExisting is admin plus a check that the tenant exists, for the
 // operations where a missing tenant would otherwise pass unnoticed (create,
 // list). Reads and writes of one user need no such check: a user of a
-// missing tenant is simply not found.
-func (s *service) adminOfExisting(ctx context.Context, c function.Caller, tenantID string) error {
+// missing tenant is simply not found. It returns the tenant.
+func (s *service) adminOfExisting(ctx context.Context, c function.Caller,
+	tenantID string) (store.Tenant, error) {
 	if err := admin(c, tenantID); err != nil {
-		return err
+		return store.Tenant{}, err
 	}
-	if _, err := s.tenants.Get(ctx, tenantID); err != nil {
-		if errs.CodeOf(err) == errs.NotFound {
-			return errs.New(errs.NotFound, "tenant not found")
-		}
-		return err
+	return s.tenant(ctx, tenantID)
+}
+
+// tenant reads a tenant, reporting a missing one as NOT_FOUND.
+func (s *service) tenant(ctx context.Context, tenantID string) (store.Tenant, error) {
+	t, err := s.tenants.Get(ctx, tenantID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return store.Tenant{}, errs.New(errs.NotFound, "tenant not found")
 	}
-	return nil
+	return t, err
 }
 
 func (s *service) create(ctx context.Context, c function.Caller, in CreateInput) (store.User, error) {
-	if err := s.adminOfExisting(ctx, c, in.TenantID); err != nil {
+	tn, err := s.adminOfExisting(ctx, c, in.TenantID)
+	if err != nil {
 		return store.User{}, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	return s.users.Create(ctx, store.User{
+	u := store.User{
 		ID:          validate.NewID(),
 		TenantID:    in.TenantID,
 		Username:    in.Username,
 		Email:       in.Email,
+		Phone:       in.Phone,
 		DisplayName: in.DisplayName,
 		Status:      in.Status,
 		CreatedAt:   now,
 		UpdatedAt:   now,
-	})
+	}
+
+	// The password is checked and hashed before anything is written, so
+	// that a refused password leaves no user behind.
+	var hash string
+	if in.Password != "" {
+		if hash, err = s.newHash("password", in.Password, u, tn); err != nil {
+			return store.User{}, err
+		}
+	}
+
+	u, err = s.users.Create(ctx, u)
+	if err != nil || hash == "" {
+		return u, err
+	}
+	if err := s.creds.SetPassword(ctx, u.TenantID, u.ID, hash, now); err != nil {
+		// The user and its password are two writes. When the second fails
+		// the first is undone, so that no user exists without the password
+		// the caller asked for and the caller may simply try again. The
+		// undo outlives a cancelled request: its need is already decided.
+		dctx := context.WithoutCancel(ctx)
+		if derr := s.users.Delete(dctx, u.TenantID, u.ID); derr != nil {
+			s.log.LogAttrs(ctx, slog.LevelError,
+				"users: a user whose password could not be stored was not deleted either",
+				slog.String("request_id", function.RequestID(ctx)),
+				slog.String("tenant", u.TenantID), slog.String("user", u.ID),
+				slog.String("error", derr.Error()))
+		}
+		return store.User{}, err
+	}
+	return u, nil
 }
 
 func (in *GetInput) Validate() error {
@@ -136,7 +214,7 @@ func (s *service) get(ctx context.Context, c function.Caller, in GetInput) (stor
 func (in *ListInput) Validate() error { return validate.ID("tenantId", in.TenantID) }
 
 func (s *service) list(ctx context.Context, c function.Caller, in ListInput) (ListOutput, error) {
-	if err := s.adminOfExisting(ctx, c, in.TenantID); err != nil {
+	if _, err := s.adminOfExisting(ctx, c, in.TenantID); err != nil {
 		return ListOutput{}, err
 	}
 	items, next, err := s.users.List(ctx, in.TenantID, store.Page{After: in.After, Limit: in.First})

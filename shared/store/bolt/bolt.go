@@ -21,6 +21,7 @@
 //	userNames    tenant id + folded username → id
 //	userEmails   tenant id + folded email → id
 //	userCounts   tenant id → number of users (uint64, big endian)
+//	credentials  tenant id + user id → password credential (JSON)
 //	tokens       id → token record
 //	tokenScopes  scope + id → nothing (scope: tenant id, or 16 zero bytes
 //	             for system tokens)
@@ -34,6 +35,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -47,7 +49,14 @@ import (
 var _ store.Store = (*Store)(nil)
 
 // schemaVersion names the layout above; Open refuses a file of another.
-const schemaVersion = 1
+// Version 2 added the credentials bucket and the users' phone and verified
+// flags; Open upgrades a file of version 1 in place, since a version-1
+// file is a version-2 file without credentials. An older binary refuses
+// the upgraded file rather than drop the fields it does not know.
+const schemaVersion = 2
+
+// upgradableFrom lists the versions Open upgrades to schemaVersion.
+var upgradableFrom = []uint64{1}
 
 var (
 	bucketMeta        = []byte("meta")
@@ -57,6 +66,7 @@ var (
 	bucketUserNames   = []byte("userNames")
 	bucketUserEmails  = []byte("userEmails")
 	bucketUserCounts  = []byte("userCounts")
+	bucketCredentials = []byte("credentials")
 	bucketTokens      = []byte("tokens")
 	bucketTokenScopes = []byte("tokenScopes")
 	bucketTokenHashes = []byte("tokenHashes")
@@ -64,8 +74,8 @@ var (
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketTenants, bucketTenantNames, bucketUsers, bucketUserNames,
-		bucketUserEmails, bucketUserCounts, bucketTokens, bucketTokenScopes,
-		bucketTokenHashes, bucketTokenExpiry,
+		bucketUserEmails, bucketUserCounts, bucketCredentials, bucketTokens,
+		bucketTokenScopes, bucketTokenHashes, bucketTokenExpiry,
 	}
 	keySchema = []byte("schema")
 )
@@ -137,10 +147,18 @@ func initSchema(tx *bbolt.Tx) error {
 	if v == nil {
 		return meta.Put(keySchema, binary.BigEndian.AppendUint64(nil, schemaVersion))
 	}
-	if len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
+	if len(v) != 8 {
 		return fmt.Errorf("store file has schema %x, want %d", v, schemaVersion)
 	}
-	return nil
+	switch got := binary.BigEndian.Uint64(v); {
+	case got == schemaVersion:
+		return nil
+	case slices.Contains(upgradableFrom, got):
+		// The buckets new since got were created above, in this transaction.
+		return meta.Put(keySchema, binary.BigEndian.AppendUint64(nil, schemaVersion))
+	default:
+		return fmt.Errorf("store file has schema %d, want %d", got, schemaVersion)
+	}
 }
 
 // Close closes the file. Operations after Close fail with ErrUnavailable.
@@ -151,9 +169,10 @@ func (s *Store) Close() error {
 	return nil
 }
 
-func (s *Store) Tenants() store.Tenants     { return tenants{s} }
-func (s *Store) Users() store.Users         { return users{s} }
-func (s *Store) APITokens() store.APITokens { return apiTokens{s} }
+func (s *Store) Tenants() store.Tenants         { return tenants{s} }
+func (s *Store) Users() store.Users             { return users{s} }
+func (s *Store) Credentials() store.Credentials { return credentials{s} }
+func (s *Store) APITokens() store.APITokens     { return apiTokens{s} }
 
 // view runs fn in a read transaction.
 func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {

@@ -167,6 +167,49 @@ func TestAFileOfAnotherSchemaIsRefused(t *testing.T) {
 	}
 }
 
+func TestAFileOfSchemaOneIsUpgraded(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := t.Context()
+	tn, err := s.Tenants().Create(ctx, store.Tenant{ID: newID(), Name: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.Users().Create(ctx, store.User{
+		ID: newID(), TenantID: tn.ID, Username: "alice", Status: store.UserActive,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Turn the file back into version 1: no credentials bucket.
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		if err := tx.DeleteBucket(bucketCredentials); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte{0, 0, 0, 0, 0, 0, 0, 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatalf("open a file of schema 1: %v", err)
+	}
+	defer s2.Close()
+	if err := s2.Credentials().SetPassword(ctx, tn.ID, u.ID, "$argon2id$x", time.Now()); err != nil {
+		t.Fatalf("set a password after the upgrade: %v", err)
+	}
+	var v []byte
+	_ = s2.db.View(func(tx *bbolt.Tx) error {
+		v = append(v, tx.Bucket(bucketMeta).Get(keySchema)...)
+		return nil
+	})
+	if want := []byte{0, 0, 0, 0, 0, 0, 0, schemaVersion}; string(v) != string(want) {
+		t.Errorf("schema after the upgrade = %x, want %x", v, want)
+	}
+}
+
 func TestAnEndedContextWritesNothing(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx, cancel := context.WithCancel(t.Context())

@@ -18,6 +18,9 @@ type users struct{ s *Store }
 type userRec struct {
 	Username    string `json:"un"`
 	Email       string `json:"em,omitempty"`
+	EmailOK     bool   `json:"ev,omitempty"`
+	Phone       string `json:"ph,omitempty"`
+	PhoneOK     bool   `json:"pv,omitempty"`
 	DisplayName string `json:"dn,omitempty"`
 	Status      string `json:"st,omitempty"`
 	Created     int64  `json:"c"`
@@ -28,6 +31,7 @@ type userRec struct {
 func (r userRec) user(tenant, id uuid.UUID) store.User {
 	return store.User{
 		ID: id.String(), TenantID: tenant.String(), Username: r.Username, Email: r.Email,
+		EmailVerified: r.EmailOK, Phone: r.Phone, PhoneVerified: r.PhoneOK,
 		DisplayName: r.DisplayName, Status: store.UserStatus(r.Status),
 		CreatedAt: fromMS(r.Created), UpdatedAt: fromMS(r.Updated), Version: r.Version,
 	}
@@ -45,6 +49,7 @@ func userRecOf(u store.User) (userRec, error) {
 	}
 	rec := userRec{
 		Username: strings.ToLower(u.Username), Email: strings.ToLower(u.Email),
+		EmailOK: u.EmailVerified, Phone: u.Phone, PhoneOK: u.PhoneVerified,
 		DisplayName: u.DisplayName, Status: string(u.Status),
 		Created: toMS(u.CreatedAt), Updated: toMS(u.UpdatedAt), Version: u.Version,
 	}
@@ -57,6 +62,9 @@ func userRecOf(u store.User) (userRec, error) {
 		}
 	}
 	if err := checkText("displayName", rec.DisplayName); err != nil {
+		return userRec{}, err
+	}
+	if err := checkPhone(rec.Phone); err != nil {
 		return userRec{}, err
 	}
 	switch u.Status {
@@ -337,6 +345,11 @@ func (us users) Delete(ctx context.Context, tenantID, id string) error {
 			return err
 		}
 		if err := tx.Bucket(bucketUsers).Delete(join(tenant[:], uid[:])); err != nil {
+			return err
+		}
+		// The credentials go in the same transaction: never a user without
+		// its password, nor a password without its user.
+		if err := tx.Bucket(bucketCredentials).Delete(join(tenant[:], uid[:])); err != nil {
 			return err
 		}
 		return addCount(tx, tenant, -1)

@@ -174,6 +174,13 @@ func migrate(ctx context.Context, s *gocql.Session, keyspace string, ms []migrat
 			return err
 		}
 		for i, stmt := range m.Statements {
+			skip, err := columnExists(ctx, s, keyspace, stmt)
+			if err != nil {
+				return fmt.Errorf("scylla: migration %s, statement %d: %w", m.Name, i+1, err)
+			}
+			if skip {
+				continue
+			}
 			if err := s.Query(stmt).WithContext(ctx).Exec(); err != nil {
 				return fmt.Errorf("scylla: migration %s, statement %d: %w", m.Name, i+1, err)
 			}
@@ -187,6 +194,39 @@ func migrate(ctx context.Context, s *gocql.Session, keyspace string, ms []migrat
 		}
 	}
 	return nil
+}
+
+// addColumn matches the one form of ALTER TABLE that migrations use
+// without IF NOT EXISTS: adding one column to a table of the keyspace.
+var addColumn = regexp.MustCompile(`^ALTER TABLE (\w+)\.(\w+)\s+ADD\s+(\w+)\s+\w`)
+
+// addedColumn returns the keyspace, table and column that stmt adds, after
+// the whole match, or nil when stmt is no plain ADD (ADD IF NOT EXISTS
+// needs no help).
+func addedColumn(stmt string) []string {
+	m := addColumn.FindStringSubmatch(stmt)
+	if m == nil || strings.EqualFold(m[3], "if") {
+		return nil
+	}
+	return m
+}
+
+// columnExists reports whether stmt adds a column that the table has
+// already, so that a migration cut short after an ADD can run again: not
+// every server takes ALTER TABLE ... ADD IF NOT EXISTS.
+func columnExists(ctx context.Context, s *gocql.Session, keyspace, stmt string) (bool, error) {
+	m := addedColumn(stmt)
+	if m == nil || m[1] != keyspace {
+		return false, nil
+	}
+	var n int
+	err := s.Query(`SELECT COUNT(*) FROM system_schema.columns
+    WHERE keyspace_name = ? AND table_name = ? AND column_name = ?`, keyspace, m[2], m[3]).
+		WithContext(ctx).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read system_schema.columns: %w", err)
+	}
+	return n > 0, nil
 }
 
 // appliedMigrations maps each recorded version to its checksum.

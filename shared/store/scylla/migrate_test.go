@@ -19,7 +19,7 @@ func TestEmbeddedMigrationsLoad(t *testing.T) {
 			if strings.Contains(stmt, "${keyspace}") || strings.HasSuffix(stmt, ";") {
 				t.Errorf("%s: statement not prepared: %q", m.Name, stmt)
 			}
-			if !strings.Contains(stmt, "IF NOT EXISTS") {
+			if !strings.Contains(stmt, "IF NOT EXISTS") && addedColumn(stmt) == nil {
 				t.Errorf("%s: statement cannot run twice: %q", m.Name, stmt)
 			}
 			if !strings.Contains(stmt, " ks.") {
@@ -29,6 +29,29 @@ func TestEmbeddedMigrationsLoad(t *testing.T) {
 	}
 	if n := len(ms[0].Statements); n != 5 {
 		t.Errorf("0001_init has %d statements, want 5", n)
+	}
+	if len(ms) < 2 || ms[1].Name != "0002_user_contact_and_credentials" ||
+		len(ms[1].Statements) != 4 {
+		t.Errorf("second migration = %+v, want 0002 with 4 statements", ms[1:])
+	}
+}
+
+func TestAddColumnIsRecognised(t *testing.T) {
+	for stmt, want := range map[string][]string{
+		"ALTER TABLE ks.users ADD phone text":                 {"ks", "users", "phone"},
+		"ALTER TABLE ks.users\n    ADD  flag boolean":         {"ks", "users", "flag"},
+		"ALTER TABLE ks.users ADD IF NOT EXISTS x text":       nil,
+		"ALTER TABLE ks.users DROP phone":                     nil,
+		"CREATE TABLE IF NOT EXISTS ks.t (a int PRIMARY KEY)": nil,
+	} {
+		m := addedColumn(stmt)
+		var got []string
+		if m != nil {
+			got = m[1:]
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%q: got %q, want %q", stmt, got, want)
+		}
 	}
 }
 

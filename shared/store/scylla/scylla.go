@@ -4,9 +4,11 @@
 // Uniqueness (tenant names; usernames and emails per tenant; API token
 // hashes) rests on lightweight transactions: claim rows taken with
 // INSERT ... IF NOT EXISTS, and compare-and-swap updates with
-// UPDATE ... IF version = ?. Every write is a lightweight transaction, so
-// the Paxos-ordered writes are never mixed with writes ordered by client
-// timestamps. On ScyllaDB the keyspace is created without tablets, which
+// UPDATE ... IF version = ?. Every write to a table with uniqueness or
+// versions is a lightweight transaction, so the Paxos-ordered writes are
+// never mixed with writes ordered by client timestamps. The credentials
+// table has neither and is written plainly, last write wins; no
+// lightweight transaction ever touches it. On ScyllaDB the keyspace is created without tablets, which
 // recent releases require for lightweight transactions.
 //
 // The schema is a list of embedded migrations (migrations/NNNN_name.cql)
@@ -142,6 +144,9 @@ func (s *Store) Tenants() store.Tenants { return tenants{s} }
 
 // Users returns the user store.
 func (s *Store) Users() store.Users { return users{s} }
+
+// Credentials returns the credential store.
+func (s *Store) Credentials() store.Credentials { return credentials{s} }
 
 // APITokens returns the API token store.
 func (s *Store) APITokens() store.APITokens { return apiTokens{s} }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"os"
 	"strings"
 	"sync"
@@ -173,11 +174,15 @@ func TestReplicationSettings(t *testing.T) {
 
 func TestMigrationsAreRecorded(t *testing.T) {
 	_, cfg := openStore(t)
-	src, err := os.ReadFile("migrations/0001_init.cql")
-	if err != nil {
-		t.Fatal(err)
+	want := map[int]string{}
+	for v, name := range []string{"0001_init", "0002_user_contact_and_credentials"} {
+		src, err := os.ReadFile("migrations/" + name + ".cql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(src)
+		want[v+1] = hex.EncodeToString(sum[:])
 	}
-	sum := sha256.Sum256(src)
 
 	sess := rawSession(t, cfg)
 	defer sess.Close()
@@ -191,11 +196,11 @@ func TestMigrationsAreRecorded(t *testing.T) {
 	if err := iter.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[1] != hex.EncodeToString(sum[:]) {
-		t.Errorf("schema_migrations = %v, want version 1 with checksum %x", got, sum)
+	if !maps.Equal(got, want) {
+		t.Errorf("schema_migrations = %v, want %v", got, want)
 	}
 	var locks int
-	err = sess.Query(`SELECT COUNT(*) FROM ` + cfg.Keyspace + `.schema_migration_lock`).Scan(&locks)
+	err := sess.Query(`SELECT COUNT(*) FROM ` + cfg.Keyspace + `.schema_migration_lock`).Scan(&locks)
 	if err != nil || locks != 0 {
 		t.Errorf("migration lock rows left: %d (%v)", locks, err)
 	}
@@ -235,8 +240,8 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 
 	var records int
 	err = sess.Query(`SELECT COUNT(*) FROM ` + cfg.Keyspace + `.schema_migrations`).Scan(&records)
-	if err != nil || records != 1 {
-		t.Errorf("%d migration records after concurrent opens (%v), want 1", records, err)
+	if err != nil || records != 2 {
+		t.Errorf("%d migration records after concurrent opens (%v), want 2", records, err)
 	}
 }
 
@@ -400,4 +405,32 @@ func newToken(expires time.Time) store.APIToken {
 	sum := sha256.Sum256([]byte(id))
 	return store.APIToken{ID: id, Hash: hex.EncodeToString(sum[:]), Name: "t",
 		Subject: "apitoken:" + id, ExpiresAt: expires}
+}
+
+// TestUsersFromBeforeTheContactFieldsRead reads a user row as 0001_init
+// wrote it, with the columns of 0002 null.
+func TestUsersFromBeforeTheContactFieldsRead(t *testing.T) {
+	s, cfg := openStore(t)
+	ctx := t.Context()
+	sess := rawSession(t, cfg)
+	defer sess.Close()
+	tenant, id := newID(), newID()
+	err := sess.Query(`INSERT INTO `+cfg.Keyspace+`.users (tenant_id, id, username, email,
+    display_name, status, created_at, updated_at, version)
+    VALUES (?, ?, 'old', '', '', 'ACTIVE', ?, ?, 1)`, tenant, id, time.Now(), time.Now()).Exec()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	u, err := s.Users().Get(ctx, tenant, id)
+	if err != nil {
+		t.Fatalf("get: %v", err)
+	}
+	if u.Username != "old" || u.EmailVerified || u.Phone != "" || u.PhoneVerified {
+		t.Errorf("old user reads as %+v", u)
+	}
+	_, err = s.Credentials().GetPassword(ctx, tenant, id)
+	if !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("old user's password: %v, want ErrNotFound", err)
+	}
 }

@@ -11,14 +11,16 @@ type statements struct {
 
 	userInsert, userGet, userList, userUpdate, userDelete, userCount string
 
+	credentialSet, credentialGet, credentialDelete string
+
 	tokenInsert, tokenHashInsert, tokenGet, tokenList, tokenDelete string
 	tokenByHash, tokenHashDelete                                   string
 }
 
 const (
 	tenantCols = `id, name, display_name, created_at, updated_at, version`
-	userCols   = `tenant_id, id, username, email, display_name, status, created_at, ` +
-		`updated_at, version`
+	userCols   = `tenant_id, id, username, email, email_verified, phone, phone_verified, ` +
+		`display_name, status, created_at, updated_at, version`
 	tokenCols = `scope, id, hash, name, subject, tenant_id, roles, created_at, expires_at`
 )
 
@@ -49,17 +51,25 @@ func newStatements(keyspace string) statements {
     IF version = ?`),
 
 		userInsert: r.Replace(`INSERT INTO {ks}.users (` + userCols + `)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
 		userGet: r.Replace(`SELECT ` + userCols + ` FROM {ks}.users
     WHERE tenant_id = ? AND id = ?`),
 		userList: r.Replace(`SELECT ` + userCols + ` FROM {ks}.users
     WHERE tenant_id = ? AND id > ? LIMIT ?`),
 		userUpdate: r.Replace(`UPDATE {ks}.users
-    SET username = ?, email = ?, display_name = ?, status = ?, updated_at = ?, version = ?
+    SET username = ?, email = ?, email_verified = ?, phone = ?, phone_verified = ?,
+        display_name = ?, status = ?, updated_at = ?, version = ?
     WHERE tenant_id = ? AND id = ? IF version = ?`),
 		userDelete: r.Replace(`DELETE FROM {ks}.users WHERE tenant_id = ? AND id = ?
     IF version = ?`),
 		userCount: r.Replace(`SELECT COUNT(*) FROM {ks}.users WHERE tenant_id = ?`),
+
+		credentialSet: r.Replace(`UPDATE {ks}.credentials
+    SET password_hash = ?, password_updated_at = ? WHERE tenant_id = ? AND user_id = ?`),
+		credentialGet: r.Replace(`SELECT password_hash, password_updated_at FROM {ks}.credentials
+    WHERE tenant_id = ? AND user_id = ?`),
+		credentialDelete: r.Replace(`DELETE FROM {ks}.credentials
+    WHERE tenant_id = ? AND user_id = ?`),
 
 		tokenInsert: r.Replace(`INSERT INTO {ks}.api_tokens (` + tokenCols + `)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?`),

@@ -42,6 +42,9 @@ func normalizeUser(u store.User) (store.User, error) {
 	if err := checkText("displayName", u.DisplayName); err != nil {
 		return u, err
 	}
+	if err := checkPhone(u.Phone); err != nil {
+		return u, err
+	}
 	return u, checkStatus(u.Status)
 }
 
@@ -121,8 +124,8 @@ func (us users) Create(ctx context.Context, u store.User) (store.User, error) {
 		return store.User{}, err
 	}
 	applied, err := s.query(ctx, s.q.userInsert).
-		Bind(u.TenantID, u.ID, u.Username, u.Email, u.DisplayName, string(u.Status),
-			u.CreatedAt, u.UpdatedAt, u.Version).
+		Bind(u.TenantID, u.ID, u.Username, u.Email, u.EmailVerified, u.Phone, u.PhoneVerified,
+			u.DisplayName, string(u.Status), u.CreatedAt, u.UpdatedAt, u.Version).
 		ExecCASRelease()
 	if err != nil {
 		if landed, serr := s.settle(ctx, err, us.holdsState(u)); serr == nil && landed {
@@ -176,7 +179,9 @@ func (us users) gone(tenantID, id string) func(context.Context) (bool, error) {
 
 func sameUser(a, b store.User) bool {
 	return a.ID == b.ID && a.TenantID == b.TenantID && a.Username == b.Username &&
-		a.Email == b.Email && a.DisplayName == b.DisplayName && a.Status == b.Status &&
+		a.Email == b.Email && a.EmailVerified == b.EmailVerified && a.Phone == b.Phone &&
+		a.PhoneVerified == b.PhoneVerified && a.DisplayName == b.DisplayName &&
+		a.Status == b.Status &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
 		a.Version == b.Version
 }
@@ -315,8 +320,9 @@ func (us users) Update(ctx context.Context, tenantID, id string,
 			Version *int64 `db:"version"`
 		}
 		applied, err := s.query(ctx, s.q.userUpdate).
-			Bind(next.Username, next.Email, next.DisplayName, string(next.Status),
-				next.UpdatedAt, next.Version, tenantID, id, old.Version).
+			Bind(next.Username, next.Email, next.EmailVerified, next.Phone, next.PhoneVerified,
+				next.DisplayName, string(next.Status), next.UpdatedAt, next.Version,
+				tenantID, id, old.Version).
 			GetCASRelease(&prev)
 		retry := false
 		if err != nil {
@@ -348,7 +354,11 @@ func (us users) Update(ctx context.Context, tenantID, id string,
 	return store.User{}, errs.New(errs.Conflict, "user changed concurrently; try again")
 }
 
-// Delete removes the user, then frees its username and email.
+// Delete removes the user, then its credentials, then frees its username
+// and email. The credentials cannot go in the user's lightweight
+// transaction (another table), so they are deleted right after it; if that
+// fails, Delete reports the failure, and a Delete of the then missing user
+// deletes them before it reports ErrNotFound, so a retry cleans up.
 func (us users) Delete(ctx context.Context, tenantID, id string) error {
 	s := us.s
 	if err := checkID("tenantId", tenantID); err != nil {
@@ -360,6 +370,12 @@ func (us users) Delete(ctx context.Context, tenantID, id string) error {
 	for attempt := range maxCASAttempts {
 		backoff(ctx, attempt)
 		old, err := us.get(ctx, tenantID, id)
+		if errs.CodeOf(err) == errs.NotFound {
+			if err := s.deleteCredentials(ctx, tenantID, id); err != nil {
+				return err
+			}
+			return notFound("user")
+		}
 		if err != nil {
 			return err
 		}
@@ -377,13 +393,17 @@ func (us users) Delete(ctx context.Context, tenantID, id string) error {
 			}
 		}
 		if applied {
+			cerr := s.deleteCredentials(ctx, tenantID, id)
 			s.release(ctx, claimUsername, tenantID, old.Username, id)
 			if old.Email != "" {
 				s.release(ctx, claimEmail, tenantID, old.Email, id)
 			}
-			return nil
+			return cerr
 		}
 		if prev.Version == nil {
+			if err := s.deleteCredentials(ctx, tenantID, id); err != nil {
+				return err
+			}
 			return notFound("user")
 		}
 	}

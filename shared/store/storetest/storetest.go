@@ -48,6 +48,13 @@
 //     the deletion of that entity. A cursor is bound to its listing: one
 //     from another aggregate or another tenant is ErrInvalidArgument. A
 //     Limit below zero or above MaxPageSize is ErrInvalidArgument.
+//   - A password hash is opaque text to the store: non-empty, valid UTF-8,
+//     at most 320 bytes are always accepted, and anything empty, not UTF-8
+//     or over 4096 bytes is ErrInvalidArgument. Setting a password needs
+//     the user to exist in the tenant; a user created later with the ID
+//     of a deleted one (the store allows it) has no password.
+//   - A phone is opaque bounded text (at most 64 bytes); text that is not
+//     UTF-8 is ErrInvalidArgument.
 //   - An API token has expired once the store's clock reaches ExpiresAt
 //     (now >= ExpiresAt): GetByHash, List and Delete no longer see it.
 //     Creating a token whose ExpiresAt is already past is
@@ -96,6 +103,7 @@ type Env struct {
 func Run(t *testing.T, open func(t *testing.T) Env) {
 	t.Run("Tenants", func(t *testing.T) { runAll(t, open, tenantTests) })
 	t.Run("Users", func(t *testing.T) { runAll(t, open, userTests) })
+	t.Run("Credentials", func(t *testing.T) { runAll(t, open, credentialTests) })
 	t.Run("APITokens", func(t *testing.T) { runAll(t, open, tokenTests) })
 	t.Run("Paging", func(t *testing.T) {
 		for _, l := range listings {
