@@ -20,5 +20,14 @@ func Build(ctx context.Context, p *platform.Platform) (*function.Function, error
 		return nil, err
 	}
 	p.Invoker = inv
-	return graphql.Function(inv, graphql.Options{GraphiQL: p.Config.GraphiQL, Logger: p.Log}), nil
+	opts := graphql.Options{
+		GraphiQL: p.Config.GraphiQL,
+		Logger:   p.Log,
+		// The admin function already remembers verified tokens in the
+		// platform's cache (shared by every instance when it is Redis); a
+		// second, per-instance cache here would only stretch the time a
+		// deleted token keeps working.
+		TokenCacheTTL: -1,
+	}
+	return graphql.Function(inv, opts), nil
 }
