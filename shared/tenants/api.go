@@ -9,9 +9,12 @@ const FunctionName = "tenants"
 const (
 	OpCreate = "tenants.create"
 	OpGet    = "tenants.get"
-	OpList   = "tenants.list"
-	OpUpdate = "tenants.update"
-	OpDelete = "tenants.delete"
+	// OpGetByName resolves a tenant's name (as in issuer URLs and LDAP base
+	// DNs) to the tenant.
+	OpGetByName = "tenants.getByName"
+	OpList      = "tenants.list"
+	OpUpdate    = "tenants.update"
+	OpDelete    = "tenants.delete"
 )
 
 // CreateInput creates a tenant. Name is a slug: 3 to 63 characters of
@@ -24,6 +27,11 @@ type CreateInput struct {
 // GetInput names one tenant.
 type GetInput struct {
 	ID string `json:"id"`
+}
+
+// GetByNameInput names one tenant by its slug.
+type GetByNameInput struct {
+	Name string `json:"name"`
 }
 
 // ListInput asks for one page of tenants.

@@ -34,6 +34,7 @@ func Function(d Deps) *function.Function {
 	f := function.New(FunctionName)
 	function.Op(f, OpCreate, s.create)
 	function.Op(f, OpGet, s.get)
+	function.Op(f, OpGetByName, s.getByName)
 	function.Op(f, OpList, s.list)
 	function.Op(f, OpUpdate, s.update)
 	function.Op(f, OpDelete, s.delete)
@@ -84,6 +85,28 @@ func (s *service) get(ctx context.Context, c function.Caller, in GetInput) (stor
 		return store.Tenant{}, err
 	}
 	return s.tenants.Get(ctx, in.ID)
+}
+
+func (in *GetByNameInput) Validate() error { return validate.Slug("name", in.Name) }
+
+// getByName serves Ward's own components (the LDAP listener, protocol
+// endpoints), system administrators, and callers of that tenant; anyone
+// else learns nothing, not even whether the name exists.
+func (s *service) getByName(ctx context.Context, c function.Caller, in GetByNameInput) (store.Tenant, error) {
+	if c.Anonymous() {
+		return store.Tenant{}, errs.New(errs.Unauthenticated, "authentication required")
+	}
+	t, err := s.tenants.GetByName(ctx, in.Name)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	if c.Has(function.RoleService) {
+		return t, nil
+	}
+	if err := canRead(c, t.ID); err != nil {
+		return store.Tenant{}, err
+	}
+	return t, nil
 }
 
 func (s *service) list(ctx context.Context, c function.Caller, in ListInput) (ListOutput, error) {

@@ -59,6 +59,11 @@ func TestWhoMayDoWhatToTenants(t *testing.T) {
 		{"anonymous callers are refused", function.Caller{}, tenants.OpGet, tenants.GetInput{ID: a.ID}, errs.Unauthenticated},
 		{"a duplicate name is a conflict", sysAdmin, tenants.OpCreate, tenants.CreateInput{Name: "alpha"}, errs.Conflict},
 		{"a bad name is invalid", sysAdmin, tenants.OpCreate, tenants.CreateInput{Name: "Not A Slug"}, errs.InvalidArgument},
+		{"a tenant admin finds its tenant by name", adminA, tenants.OpGetByName, tenants.GetByNameInput{Name: "alpha"}, ""},
+		{"a tenant admin cannot find another tenant by name", adminA, tenants.OpGetByName, tenants.GetByNameInput{Name: "beta"}, errs.NotFound},
+		{"a missing name is not found", sysAdmin, tenants.OpGetByName, tenants.GetByNameInput{Name: "gamma"}, errs.NotFound},
+		{"a service finds any tenant by name", function.Caller{Subject: "ldap", Roles: []string{function.RoleService}}, tenants.OpGetByName, tenants.GetByNameInput{Name: "beta"}, ""},
+		{"a malformed name is invalid", sysAdmin, tenants.OpGetByName, tenants.GetByNameInput{Name: "B A D"}, errs.InvalidArgument},
 		{"a malformed cursor is invalid", sysAdmin, tenants.OpList, tenants.ListInput{After: "%%%"}, errs.InvalidArgument},
 	}
 	for _, tc := range cases {
