@@ -2,7 +2,7 @@
 # `make test`: every test of Ward, against real servers. Installs what is
 # missing (Redis from Debian, Cassandra 5 from Maven Central, the AWS Lambda
 # runtime emulator and Mailpit from the Go module proxy, cfn-lint and the
-# SAM CLI from PyPI), starts
+# SAM CLI from PyPI, ldap-utils from Debian), starts
 # Cassandra and Redis on ports of their own, runs the tests with the race
 # detector, and stops the servers whatever happens.
 set -euo pipefail
@@ -27,8 +27,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "Redis"
+step "Redis and OpenLDAP's clients"
 .ci/redis.sh install
+command -v ldapsearch >/dev/null || {
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ldap-utils >/dev/null
+}
 .ci/redis.sh start
 
 # Cassandra takes a while to come up; it starts in the background while the

@@ -1,0 +1,171 @@
+package ldap
+
+import (
+	"strings"
+
+	goldap "github.com/go-ldap/ldap/v3"
+)
+
+// Ward's directory tree:
+//
+//	dc=ward                                  the root naming context
+//	o=<tenant name>,dc=ward                  one entry per tenant
+//	ou=users,o=<tenant name>,dc=ward         the tenant's users container
+//	uid=<username>,ou=users,o=<tenant>,...   one inetOrgPerson per user
+//	cn=<anything>,ou=tokens,dc=ward          bind-only names for API tokens
+//
+// Groups will get ou=groups beside ou=users once Ward has groups.
+
+// RootDN is the naming context Ward serves.
+const RootDN = "dc=ward"
+
+type placeKind int
+
+const (
+	placeOutside placeKind = iota // not in Ward's tree
+	placeRootDSE                  // the empty DN (RFC 4512 section 5.1)
+	placeRoot                     // dc=ward
+	placeTenant                   // o=<tenant>,dc=ward
+	placeUsers                    // ou=users,o=<tenant>,dc=ward
+	placeUser                     // uid=<user>,ou=users,o=<tenant>,dc=ward
+	placeTokens                   // ou=tokens,dc=ward
+	placeToken                    // cn=<anything>,ou=tokens,dc=ward
+)
+
+// place is a parsed DN located in Ward's tree. Tenant and User are the
+// decoded values (RFC 4514 escapes removed), folded to lower case, as
+// Ward stores tenant names and usernames folded.
+type place struct {
+	kind   placeKind
+	tenant string
+	user   string
+}
+
+// parseDN parses a DN per RFC 4514 with the go-ldap parser and locates
+// it in the tree. Attribute types match case-insensitively (RFC 4512
+// section 2.5); multi-valued RDNs are never Ward's and are outside. A DN
+// that does not parse is an error (invalidDNSyntax).
+func parseDN(s string) (place, error) {
+	if strings.TrimSpace(s) == "" {
+		return place{kind: placeRootDSE}, nil
+	}
+	dn, err := goldap.ParseDN(s)
+	if err != nil {
+		return place{}, err
+	}
+	rdns := make([][2]string, len(dn.RDNs))
+	for i, r := range dn.RDNs {
+		if len(r.Attributes) != 1 {
+			return place{kind: placeOutside}, nil
+		}
+		a := r.Attributes[0]
+		rdns[i] = [2]string{strings.ToLower(strings.TrimSpace(a.Type)), a.Value}
+	}
+	// Walk from the right, the top of the tree.
+	at := func(i int, typ string) (string, bool) {
+		j := len(rdns) - 1 - i
+		if j < 0 || rdns[j][0] != typ {
+			return "", false
+		}
+		return rdns[j][1], true
+	}
+	if v, ok := at(0, "dc"); !ok || !strings.EqualFold(v, "ward") {
+		return place{kind: placeOutside}, nil
+	}
+	n := len(rdns)
+	if n == 1 {
+		return place{kind: placeRoot}, nil
+	}
+	if v, ok := at(1, "ou"); ok && strings.EqualFold(v, "tokens") {
+		switch {
+		case n == 2:
+			return place{kind: placeTokens}, nil
+		case n == 3:
+			if _, ok := at(2, "cn"); ok {
+				return place{kind: placeToken}, nil
+			}
+		}
+		return place{kind: placeOutside}, nil
+	}
+	tenant, ok := at(1, "o")
+	if !ok {
+		return place{kind: placeOutside}, nil
+	}
+	p := place{kind: placeTenant, tenant: strings.ToLower(tenant)}
+	if n == 2 {
+		return p, nil
+	}
+	if v, ok := at(2, "ou"); !ok || !strings.EqualFold(v, "users") {
+		return place{kind: placeOutside}, nil
+	}
+	p.kind = placeUsers
+	if n == 3 {
+		return p, nil
+	}
+	user, ok := at(3, "uid")
+	if !ok || n > 4 {
+		return place{kind: placeOutside}, nil
+	}
+	p.kind, p.user = placeUser, strings.ToLower(user)
+	return p, nil
+}
+
+// escapeValue escapes an attribute value for a DN string per RFC 4514
+// section 2.4: the characters " + , ; < > \ always, a leading # or
+// space, a trailing space, and NUL as \00.
+func escapeValue(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == 0:
+			b.WriteString(`\00`)
+			continue
+		case strings.IndexByte(`"+,;<>\`, c) >= 0,
+			i == 0 && (c == '#' || c == ' '),
+			i == len(v)-1 && c == ' ':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func tenantDN(tenant string) string { return "o=" + escapeValue(tenant) + "," + RootDN }
+
+func usersDN(tenant string) string { return "ou=users," + tenantDN(tenant) }
+
+func userDN(tenant, user string) string {
+	return "uid=" + escapeValue(user) + "," + usersDN(tenant)
+}
+
+// depth is the number of RDNs below the root DSE.
+func (p place) depth() int {
+	switch p.kind {
+	case placeRoot:
+		return 1
+	case placeTenant:
+		return 2
+	case placeUsers:
+		return 3
+	case placeUser:
+		return 4
+	}
+	return 0
+}
+
+// contains reports whether q is p or below it.
+func (p place) contains(q place) bool {
+	if p.depth() > q.depth() || p.depth() == 0 {
+		return false
+	}
+	switch p.kind {
+	case placeRoot:
+		return true
+	case placeTenant, placeUsers:
+		return p.tenant == q.tenant
+	case placeUser:
+		return p.tenant == q.tenant && p.user == q.user
+	}
+	return false
+}
