@@ -2,7 +2,7 @@
 # needs; the rest are for working on Ward itself.
 
 GO      ?= go
-FUNCS   := graphql tenants users admin
+FUNCS   := graphql tenants users orgs admin
 
 .PHONY: run test unit bench load lint build lambda sam-validate clean
 
@@ -32,10 +32,10 @@ lint:
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
 
-## build: every function and the local process into bin/
+## build: every function, the local process and the edge into bin/
 build:
 	mkdir -p bin
-	$(GO) build -trimpath -o bin/ ./functions/...
+	$(GO) build -trimpath -o bin/ ./functions/... ./edge
 
 ## lambda: one bootstrap zip per function for AWS Lambda (linux/arm64)
 lambda:

@@ -188,6 +188,7 @@ func (c *tokenCache) get(key [sha256.Size]byte) (function.Caller, bool) {
 	}
 	caller := e.caller
 	caller.Roles = slices.Clone(caller.Roles)
+	caller.Orgs = slices.Clone(caller.Orgs)
 	return caller, true
 }
 
@@ -196,6 +197,7 @@ func (c *tokenCache) put(key [sha256.Size]byte, caller function.Caller) {
 		return
 	}
 	caller.Roles = slices.Clone(caller.Roles)
+	caller.Orgs = slices.Clone(caller.Orgs)
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()

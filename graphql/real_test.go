@@ -14,12 +14,13 @@ import (
 
 	"github.com/wardhq/ward/shared/apitokens"
 	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/store/bolt"
 	"github.com/wardhq/ward/shared/tenants"
 	"github.com/wardhq/ward/shared/users"
 )
 
-// realHarness is the facade over Ward's own tenants, users and admin
+// realHarness is the facade over Ward's own tenants, users, orgs and admin
 // functions on a fresh bolt store, with the bootstrap system token.
 type realHarness struct {
 	hs    *harness
@@ -40,6 +41,7 @@ func newRealHarness(t testing.TB, opts Options) *realHarness {
 	inv := invoke.NewLocal(
 		tenants.Function(tenants.Deps{Store: st}),
 		users.Function(users.Deps{Store: st}),
+		orgs.Function(orgs.Deps{Store: st}),
 		apitokens.Function(apitokens.Deps{Store: st}),
 	)
 	logs := &syncBuffer{}

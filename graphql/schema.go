@@ -148,6 +148,14 @@ func strs(m map[string]any, key string) []string {
 	return out
 }
 
+// optStrs is strs for an optional list: nil when absent or null.
+func optStrs(m map[string]any, key string) []string {
+	if _, ok := m[key].([]any); !ok {
+		return nil
+	}
+	return strs(m, key)
+}
+
 // from makes a resolver that reads a field of a source of type T.
 func from[T any](get func(T) any) gql.FieldResolveFn {
 	return func(p gql.ResolveParams) (any, error) {
@@ -270,8 +278,8 @@ func (r *resolvers) schema() gql.Schema {
 		},
 	})
 
-	var tenantT, userT *gql.Object
-	var userConn *gql.Object
+	var tenantT, userT, orgT *gql.Object
+	var userConn, orgConn *gql.Object
 	tenantT = gql.NewObject(gql.ObjectConfig{
 		Name: "Tenant",
 		Fields: gql.FieldsThunk(func() gql.Fields {
@@ -368,10 +376,32 @@ func (r *resolvers) schema() gql.Schema {
 						return value(r.tenant(p.Context, u.TenantID))
 					},
 				},
+				"orgId": {
+					Type:        gql.ID,
+					Description: "The user's organization; null for a user at tenant level.",
+					Resolve:     from(func(u store.User) any { return nonEmpty(u.OrgID) }),
+				},
+				"organization": {
+					Type: orgT,
+					Description: "The user's organization; null at tenant level, and null with " +
+						"NOT_FOUND when the viewer does not administer it.",
+					Resolve: func(p gql.ResolveParams) (any, error) {
+						u, ok := p.Source.(store.User)
+						if !ok {
+							return nil, &fieldError{code: errs.Internal, message: internalMessage}
+						}
+						if u.OrgID == "" {
+							return nil, nil
+						}
+						return value(r.organization(p.Context, u.TenantID, u.OrgID))
+					},
+				},
 			}
 		}),
 	})
 	userConn = connectionType[store.User]("UserConnection", userT, pageInfo)
+	orgT = r.organizationType(userConn, &orgConn)
+	orgConn = connectionType[store.Organization]("OrganizationConnection", orgT, pageInfo)
 	tenantConn := connectionType[store.Tenant]("TenantConnection", tenantT, pageInfo)
 
 	apiToken := gql.NewObject(gql.ObjectConfig{
@@ -391,6 +421,11 @@ func (r *resolvers) schema() gql.Schema {
 			"roles": {
 				Type:    nnStrings,
 				Resolve: from(func(t store.APIToken) any { return nonNilStrings(t.Roles) }),
+			},
+			"orgs": {
+				Type:        nnStrings,
+				Description: "The organizations an org_admin token administers.",
+				Resolve:     from(func(t store.APIToken) any { return nonNilStrings(t.Orgs) }),
 			},
 			"createdAt": {
 				Type:    nnDateTime,
@@ -435,6 +470,11 @@ func (r *resolvers) schema() gql.Schema {
 				Type:    nnStrings,
 				Resolve: from(func(c function.Caller) any { return nonNilStrings(c.Roles) }),
 			},
+			"orgs": {
+				Type:        nnStrings,
+				Description: "The organizations the viewer administers as org_admin.",
+				Resolve:     from(func(c function.Caller) any { return nonNilStrings(c.Orgs) }),
+			},
 			"tenant": {
 				Type: tenantT,
 				Resolve: func(p gql.ResolveParams) (any, error) {
@@ -452,10 +492,16 @@ func (r *resolvers) schema() gql.Schema {
 		Name:   "Query",
 		Fields: r.queryFields(tenantT, tenantConn, userT, userConn, viewer, tokenConn),
 	})
+	for k, v := range r.orgQueryFields(orgT, orgConn) {
+		query.AddFieldConfig(k, v)
+	}
 	mutation := gql.NewObject(gql.ObjectConfig{
 		Name:   "Mutation",
 		Fields: r.mutationFields(tenantT, userT, userStatus, createTokenPayload),
 	})
+	for k, v := range r.orgMutationFields(orgT) {
+		mutation.AddFieldConfig(k, v)
+	}
 	s, err := gql.NewSchema(gql.SchemaConfig{Query: query, Mutation: mutation})
 	if err != nil {
 		panic("graphql: invalid schema: " + err.Error())
@@ -505,7 +551,12 @@ func (r *resolvers) queryFields(tenantT, tenantConn, userT, userConn, viewer,
 		},
 		"users": {
 			Type: gql.NewNonNull(userConn),
-			Args: pageArgs(gql.FieldConfigArgument{"tenantId": {Type: nnID}}),
+			Description: "Users of a tenant, or with orgId of one organization (not of those " +
+				"below it). Organization administrators must give orgId.",
+			Args: pageArgs(gql.FieldConfigArgument{
+				"tenantId": {Type: nnID},
+				"orgId":    {Type: gql.ID},
+			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				return r.listUsers(p.Context, str(p.Args, "tenantId"), p.Args)
 			},
@@ -539,7 +590,8 @@ func (r *resolvers) queryFields(tenantT, tenantConn, userT, userConn, viewer,
 
 func (r *resolvers) listUsers(ctx context.Context, tenantID string, args map[string]any) (any,
 	error) {
-	in := users.ListInput{TenantID: tenantID, After: str(args, "after"), First: num(args, "first")}
+	in := users.ListInput{TenantID: tenantID, OrgID: str(args, "orgId"),
+		After: str(args, "after"), First: num(args, "first")}
 	out, err := callOp[users.ListOutput](r, ctx, users.FunctionName, users.OpList, in)
 	if err != nil {
 		return nil, err
@@ -620,6 +672,11 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					Description: "The user's first password; none when absent. Pass it in a " +
 						"variable, not in the query text.",
 				},
+				"orgId": {
+					Type: gql.ID,
+					Description: "The user's organization; tenant level when absent " +
+						"(organization administrators must set it).",
+				},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
@@ -631,6 +688,7 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					Phone:       str(m, "phone"),
 					DisplayName: str(m, "displayName"),
 					Status:      status,
+					OrgID:       str(m, "orgId"),
 					Password:    users.Password(str(m, "password")),
 				}
 				return value(callOp[store.User](r, p.Context, users.FunctionName,
@@ -649,6 +707,11 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 				},
 				"displayName": {Type: gql.String, Description: "Unchanged when absent or null."},
 				"status":      {Type: userStatus, Description: "Unchanged when absent or null."},
+				"orgId": {
+					Type: gql.ID,
+					Description: "Moves the user: unchanged when absent or null; the empty " +
+						"string moves the user to tenant level.",
+				},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
@@ -658,6 +721,7 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					Username:    optStr(m, "username"),
 					Email:       optStr(m, "email"),
 					DisplayName: optStr(m, "displayName"),
+					OrgID:       optStr(m, "orgId"),
 				}
 				if s, ok := m["status"].(store.UserStatus); ok {
 					in.Status = &s
@@ -727,6 +791,10 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 				"tenantId": {Type: gql.ID, Description: "Absent for system scope."},
 				"name":     {Type: nnString},
 				"roles":    {Type: nnStrings},
+				"orgs": {
+					Type:        gql.NewList(nnID),
+					Description: "With the org_admin role: the organizations it administers.",
+				},
 				"ttlSeconds": {
 					Type:        gql.Int,
 					Description: "Lifetime in seconds; the token never expires when absent.",
@@ -739,6 +807,7 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					Name:       str(m, "name"),
 					Roles:      strs(m, "roles"),
 					TTLSeconds: int64(num(m, "ttlSeconds")),
+					Orgs:       optStrs(m, "orgs"),
 				}
 				return value(callOp[apitokens.CreateOutput](r, p.Context, apitokens.FunctionName,
 					apitokens.OpCreate, in))

@@ -49,7 +49,7 @@ echo "cfn-lint: the SAM template is clean"
 echo "cfn-lint: its CloudFormation expansion is clean"
 
 if [ "${WARD_TEST_SAM_BUILD:-0}" = 1 ]; then
-  for name in graphql tenants users admin; do
+  for name in graphql tenants users orgs admin; do
     if [ ! -x "dist/lambda/$name/bootstrap" ]; then
       echo "validate.sh: dist/lambda/$name/bootstrap missing; run infra/lambda/build.sh" >&2
       exit 1

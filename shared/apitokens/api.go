@@ -20,11 +20,14 @@ type VerifyInput struct {
 }
 
 // CreateInput creates a token. TenantID empty means system scope (system
-// administrators only). TTLSeconds zero means no expiry.
+// administrators only). TTLSeconds zero means no expiry. Orgs goes with
+// the org_admin role, and only with it: the organizations of the tenant
+// the token administers (with everything below them).
 type CreateInput struct {
 	TenantID   string   `json:"tenantId,omitempty"`
 	Name       string   `json:"name"`
 	Roles      []string `json:"roles"`
+	Orgs       []string `json:"orgs,omitempty"`
 	TTLSeconds int64    `json:"ttlSeconds,omitempty"`
 }
 

@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,12 +49,14 @@ type Deps struct {
 type service struct {
 	tokens  store.APITokens
 	tenants store.Tenants
+	orgs    store.Organizations
 	cache   cache.Cache
 	now     func() time.Time
 }
 
 func newService(d Deps) *service {
-	s := &service{tokens: d.Store.APITokens(), tenants: d.Store.Tenants(), cache: d.Cache, now: d.Now}
+	s := &service{tokens: d.Store.APITokens(), tenants: d.Store.Tenants(),
+		orgs: d.Store.Organizations(), cache: d.Cache, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -117,7 +120,7 @@ func (s *service) verify(ctx context.Context, c function.Caller, in VerifyInput)
 		}
 		return function.Caller{}, err
 	}
-	who := function.Caller{Subject: t.Subject, Tenant: t.TenantID, Roles: t.Roles}
+	who := function.Caller{Subject: t.Subject, Tenant: t.TenantID, Roles: t.Roles, Orgs: t.Orgs}
 	if s.cache != nil {
 		ttl := VerifyCacheTTL
 		if !t.ExpiresAt.IsZero() {
@@ -153,13 +156,16 @@ func (in *CreateInput) Validate() error {
 			if in.TenantID != "" {
 				return errs.Invalid("roles", "system_admin is only for system tokens")
 			}
-		case function.RoleTenantAdmin, function.RoleUser:
+		case function.RoleTenantAdmin, function.RoleUser, function.RoleOrgAdmin:
 			if in.TenantID == "" {
 				return errs.Invalid("roles", "%s needs a tenantId", r)
 			}
 		default:
 			return errs.Invalid("roles", "unknown or ungrantable role %q", r)
 		}
+	}
+	if err := validOrgs(in.Roles, in.Orgs); err != nil {
+		return err
 	}
 	if in.TTLSeconds < 0 || time.Duration(in.TTLSeconds)*time.Second > MaxTTL {
 		return errs.Invalid("ttlSeconds", "must be between 0 (no expiry) and %d", int64(MaxTTL/time.Second))
@@ -179,15 +185,51 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 		if _, err := s.tenants.Get(ctx, in.TenantID); err != nil {
 			return CreateOutput{}, err
 		}
+		for _, id := range in.Orgs {
+			_, err := s.orgs.Get(ctx, in.TenantID, id)
+			if errs.CodeOf(err) == errs.NotFound {
+				return CreateOutput{}, errs.Invalid("orgs", "names no organization of the tenant")
+			}
+			if err != nil {
+				return CreateOutput{}, err
+			}
+		}
 	}
 	var ttl time.Duration
 	if in.TTLSeconds > 0 {
 		ttl = time.Duration(in.TTLSeconds) * time.Second
 	}
-	return s.save(ctx, NewSecret(), validate.NewID(), in.TenantID, in.Name, in.Roles, ttl)
+	return s.save(ctx, NewSecret(), validate.NewID(), in.TenantID, in.Name, in.Roles, in.Orgs, ttl)
 }
 
-func (s *service) save(ctx context.Context, secret, id, tenantID, name string, roles []string, ttl time.Duration) (CreateOutput, error) {
+// maxOrgs bounds the organizations one token administers.
+const maxOrgs = 32
+
+// validOrgs checks that orgs come with the org_admin role and it with
+// them: one without the other would grant nothing, or something unclear.
+func validOrgs(roles, orgs []string) error {
+	isOrgAdmin := slices.Contains(roles, function.RoleOrgAdmin)
+	switch {
+	case isOrgAdmin && len(orgs) == 0:
+		return errs.Invalid("orgs", "org_admin needs at least one organization")
+	case !isOrgAdmin && len(orgs) > 0:
+		return errs.Invalid("orgs", "only an org_admin token administers organizations")
+	case len(orgs) > maxOrgs:
+		return errs.Invalid("orgs", "at most %d organizations", maxOrgs)
+	}
+	for i, id := range orgs {
+		if err := validate.ID("orgs", id); err != nil {
+			return err
+		}
+		if slices.Contains(orgs[:i], id) {
+			return errs.Invalid("orgs", "lists an organization twice")
+		}
+	}
+	return nil
+}
+
+func (s *service) save(ctx context.Context, secret, id, tenantID, name string, roles,
+	orgs []string, ttl time.Duration) (CreateOutput, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	t := store.APIToken{
 		ID:        id,
@@ -196,6 +238,7 @@ func (s *service) save(ctx context.Context, secret, id, tenantID, name string, r
 		Subject:   "apitoken:" + id,
 		TenantID:  tenantID,
 		Roles:     roles,
+		Orgs:      orgs,
 		CreatedAt: now,
 	}
 	if ttl > 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/store/bolt"
+	"github.com/wardhq/ward/shared/validate"
 )
 
 var (
@@ -249,5 +250,98 @@ func TestADeletedTokenStopsWorkingOnceTheCacheWindowPasses(t *testing.T) {
 	f.clock.add(apitokens.VerifyCacheTTL + time.Second)
 	if _, err := f.verify(out.Token); !errors.Is(err, errs.ErrUnauthenticated) {
 		t.Errorf("deleted token: err = %v, want UNAUTHENTICATED", err)
+	}
+}
+
+// TestOrgAdminTokens checks that org_admin tokens carry their
+// organizations into the caller, and that every malformed grant is
+// refused without a token being made.
+func TestOrgAdminTokens(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	st := f.deps.Store
+	now := f.clock.now()
+	tenant := func(name string) store.Tenant {
+		tn, err := st.Tenants().Create(ctx, store.Tenant{ID: validate.NewID(), Name: name,
+			CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tn
+	}
+	org := func(tenantID, name string) store.Organization {
+		o, err := st.Organizations().Create(ctx, store.Organization{ID: validate.NewID(),
+			TenantID: tenantID, Name: name, CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	a, b := tenant("acme"), tenant("globex")
+	east, west, foreign := org(a.ID, "east"), org(a.ID, "west"), org(b.ID, "foreign")
+
+	out := f.create(t, sysAdmin, apitokens.CreateInput{TenantID: a.ID, Name: "ops",
+		Roles: []string{function.RoleOrgAdmin}, Orgs: []string{east.ID, west.ID}})
+	who, err := f.verify(out.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who.Tenant != a.ID || !who.Has(function.RoleOrgAdmin) ||
+		strings.Join(who.Orgs, ",") != east.ID+","+west.ID {
+		t.Errorf("verified caller = %+v", who)
+	}
+	// A second verify comes from the cache and must keep the organizations.
+	if again, err := f.verify(out.Token); err != nil || len(again.Orgs) != 2 {
+		t.Errorf("cached caller = %+v, %v", again, err)
+	}
+	tenantAdmin := function.Caller{Subject: "adm", Tenant: a.ID,
+		Roles: []string{function.RoleTenantAdmin}}
+	f.create(t, tenantAdmin, apitokens.CreateInput{TenantID: a.ID, Name: "by tenant admin",
+		Roles: []string{function.RoleOrgAdmin}, Orgs: []string{east.ID}})
+
+	orgAdmin := function.Caller{Subject: "oa", Tenant: a.ID,
+		Roles: []string{function.RoleOrgAdmin}, Orgs: []string{east.ID}}
+	for _, c := range []struct {
+		name   string
+		caller function.Caller
+		in     apitokens.CreateInput
+		want   errs.Code
+	}{
+		{"org_admin without organizations", sysAdmin, apitokens.CreateInput{TenantID: a.ID,
+			Roles: []string{function.RoleOrgAdmin}}, errs.InvalidArgument},
+		{"organizations without org_admin", sysAdmin, apitokens.CreateInput{TenantID: a.ID,
+			Roles: []string{function.RoleTenantAdmin}, Orgs: []string{east.ID}},
+			errs.InvalidArgument},
+		{"org_admin of system scope", sysAdmin, apitokens.CreateInput{
+			Roles: []string{function.RoleOrgAdmin}, Orgs: []string{east.ID}}, errs.InvalidArgument},
+		{"an organization of another tenant", sysAdmin, apitokens.CreateInput{TenantID: a.ID,
+			Roles: []string{function.RoleOrgAdmin}, Orgs: []string{foreign.ID}},
+			errs.InvalidArgument},
+		{"an organization that does not exist", sysAdmin, apitokens.CreateInput{TenantID: a.ID,
+			Roles: []string{function.RoleOrgAdmin}, Orgs: []string{validate.NewID()}},
+			errs.InvalidArgument},
+		{"an organization twice", sysAdmin, apitokens.CreateInput{TenantID: a.ID,
+			Roles: []string{function.RoleOrgAdmin}, Orgs: []string{east.ID, east.ID}},
+			errs.InvalidArgument},
+		{"a malformed organization ID", sysAdmin, apitokens.CreateInput{TenantID: a.ID,
+			Roles: []string{function.RoleOrgAdmin}, Orgs: []string{"east"}}, errs.InvalidArgument},
+		{"a tenant admin of another tenant", function.Caller{Subject: "x", Tenant: b.ID,
+			Roles: []string{function.RoleTenantAdmin}}, apitokens.CreateInput{TenantID: a.ID,
+			Roles: []string{function.RoleOrgAdmin}, Orgs: []string{east.ID}},
+			errs.PermissionDenied},
+		{"an org admin", orgAdmin, apitokens.CreateInput{TenantID: a.ID,
+			Roles: []string{function.RoleOrgAdmin}, Orgs: []string{east.ID}},
+			errs.PermissionDenied},
+	} {
+		c.in.Name = "refused"
+		_, err := invoke.Call[apitokens.CreateOutput](ctx, f.inv, apitokens.FunctionName,
+			apitokens.OpCreate, c.caller, c.in)
+		if got := errs.CodeOf(err); got != c.want {
+			t.Errorf("%s: code %s (%v), want %s", c.name, got, err, c.want)
+		}
+	}
+	items, _, err := st.APITokens().List(ctx, a.ID, store.Page{})
+	if err != nil || len(items) != 2 {
+		t.Errorf("tenant a has %d tokens (%v), want the 2 granted", len(items), err)
 	}
 }

@@ -11,7 +11,11 @@ import (
 const (
 	RoleSystemAdmin = "system_admin" // every tenant
 	RoleTenantAdmin = "tenant_admin" // its own tenant
-	RoleUser        = "user"
+	// RoleOrgAdmin administers the organizations in Caller.Orgs, inside
+	// Caller.Tenant, and every organization below them (package orgs
+	// resolves the tree).
+	RoleOrgAdmin = "org_admin"
+	RoleUser     = "user"
 	// RoleService is held by Ward's own components (the facade) when they
 	// call operations that no end user may call, such as token verification.
 	RoleService = "service"
@@ -24,6 +28,9 @@ type Caller struct {
 	Subject string   `json:"sub"`
 	Tenant  string   `json:"tenant,omitempty"` // empty for system scope
 	Roles   []string `json:"roles,omitempty"`
+	// Orgs are the organizations of Tenant that an org_admin administers;
+	// meaningless without that role.
+	Orgs []string `json:"orgs,omitempty"`
 }
 
 // Has reports whether the caller holds role.

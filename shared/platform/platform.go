@@ -18,6 +18,7 @@ import (
 	"github.com/wardhq/ward/shared/config"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/tenants"
 	"github.com/wardhq/ward/shared/users"
@@ -32,6 +33,9 @@ var Domain = map[string]func(p *Platform) *function.Function{
 	},
 	users.FunctionName: func(p *Platform) *function.Function {
 		return users.Function(users.Deps{Store: p.Store, Log: p.Log})
+	},
+	orgs.FunctionName: func(p *Platform) *function.Function {
+		return orgs.Function(orgs.Deps{Store: p.Store})
 	},
 	apitokens.FunctionName: func(p *Platform) *function.Function {
 		return apitokens.Function(apitokens.Deps{Store: p.Store, Cache: p.Cache})
@@ -121,7 +125,8 @@ func slicesContains(list []string, s string) bool {
 
 // DomainNames lists every domain function, for hosts that run them all.
 func DomainNames() []string {
-	return []string{tenants.FunctionName, users.FunctionName, apitokens.FunctionName}
+	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
+		apitokens.FunctionName}
 }
 
 // dataFile is the embedded store's file inside the data directory.

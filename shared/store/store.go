@@ -21,6 +21,7 @@ import (
 type Store interface {
 	Tenants() Tenants
 	Users() Users
+	Organizations() Organizations
 	Credentials() Credentials
 	APITokens() APITokens
 	// Close releases the backend's resources.
@@ -50,9 +51,12 @@ type User struct {
 	PhoneVerified bool       `json:"phoneVerified"`
 	DisplayName   string     `json:"displayName"`
 	Status        UserStatus `json:"status"`
-	CreatedAt     time.Time  `json:"createdAt"`
-	UpdatedAt     time.Time  `json:"updatedAt"`
-	Version       int64      `json:"version"`
+	// OrgID is the organization the user belongs to; empty for a user at
+	// tenant level. When set it names an organization of the same tenant.
+	OrgID     string    `json:"orgId,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Version   int64     `json:"version"`
 }
 
 // UserStatus is the lifecycle state of a user.
@@ -68,12 +72,15 @@ const (
 // APIToken is a bearer credential for the facade. Only the SHA-256 of the
 // secret is stored; the secret itself is shown once, when it is created.
 type APIToken struct {
-	ID        string    `json:"id"`
-	Hash      string    `json:"hash"` // hex SHA-256 of the secret; unique
-	Name      string    `json:"name"`
-	Subject   string    `json:"subject"`
-	TenantID  string    `json:"tenantId"` // empty for system scope
-	Roles     []string  `json:"roles"`
+	ID       string   `json:"id"`
+	Hash     string   `json:"hash"` // hex SHA-256 of the secret; unique
+	Name     string   `json:"name"`
+	Subject  string   `json:"subject"`
+	TenantID string   `json:"tenantId"` // empty for system scope
+	Roles    []string `json:"roles"`
+	// Orgs are the organizations an org_admin token administers; like
+	// Roles, opaque text to the store (the service checks them).
+	Orgs      []string  `json:"orgs,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	ExpiresAt time.Time `json:"expiresAt"` // zero: never expires
 }
@@ -123,7 +130,9 @@ type Tenants interface {
 // ErrConflict and writes nothing. Delete frees the username and email and
 // deletes the user's credentials (see Credentials). Phone and the two
 // verified flags are plain fields: the store checks only that Phone is
-// bounded UTF-8 text; its format is the caller's to check.
+// bounded UTF-8 text; its format is the caller's to check. A non-empty
+// OrgID must name an organization of the tenant, else Create and Update are
+// ErrInvalidArgument (field orgId) and write nothing.
 type Users interface {
 	Create(ctx context.Context, u User) (User, error)
 	Get(ctx context.Context, tenantID, id string) (User, error)
@@ -135,6 +144,65 @@ type Users interface {
 	// Count reports how many users a tenant has (used to refuse deleting a
 	// tenant that still has users).
 	Count(ctx context.Context, tenantID string) (int, error)
+	// ListByOrg lists, like List, the tenant's users whose OrgID is orgID
+	// (a non-empty ID). Its cursors are bound to the organization: a
+	// cursor of List or of another organization is ErrInvalidArgument.
+	ListByOrg(ctx context.Context, tenantID, orgID string, p Page) (items []User, next string,
+		err error)
+}
+
+// Organization groups users inside a tenant. Organizations nest: ParentID
+// names the parent, empty for a top-level one.
+type Organization struct {
+	ID          string    `json:"id"`
+	TenantID    string    `json:"tenantId"`
+	ParentID    string    `json:"parentId,omitempty"`
+	Name        string    `json:"name"` // unique per tenant, stored folded to lower case
+	DisplayName string    `json:"displayName"`
+	Depth       int       `json:"depth"` // set by the store: 1 at top level, parent's + 1 below
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+	Version     int64     `json:"version"`
+}
+
+// MaxOrgDepth bounds how deep organizations nest: a top-level organization
+// has depth 1. The bound keeps every walk up the tree (authorization
+// resolves ancestry that way) to a handful of reads.
+const MaxOrgDepth = 8
+
+// Organizations stores organizations. Every method is scoped by tenant like
+// Users: an organization of another tenant is ErrNotFound.
+//
+// Create fails with ErrConflict when the ID or the name (folded, unique per
+// tenant, whatever the parent) is taken; concurrent creates of one name
+// succeed exactly once. A ParentID that names no organization of the tenant
+// is ErrNotFound; a parent at MaxOrgDepth is ErrInvalidArgument. The store
+// sets Depth and Version.
+//
+// List returns the children of parentID ("" for the top level) in order of
+// ID, with cursors bound to that parent; pagination keeps the guarantees of
+// Tenants.List.
+//
+// Update is compare-and-swap like Tenants.Update; it may change Name
+// (keeping uniqueness) and DisplayName; ID, TenantID, ParentID, Depth and
+// CreatedAt are kept.
+//
+// Delete fails with ErrConflict while the organization has child
+// organizations or users, and a child or user is never left behind by a
+// Delete that succeeds while it is being added: one of the two fails (a
+// backend without transactions may fail both; the caller tries again).
+//
+// Known shortcoming: nothing refuses deleting a tenant that still has
+// organizations (the tenants service checks for users only), which leaves
+// them behind, unreachable.
+type Organizations interface {
+	Create(ctx context.Context, o Organization) (Organization, error)
+	Get(ctx context.Context, tenantID, id string) (Organization, error)
+	List(ctx context.Context, tenantID, parentID string, p Page) (items []Organization,
+		next string, err error)
+	Update(ctx context.Context, tenantID, id string,
+		fn func(Organization) (Organization, error)) (Organization, error)
+	Delete(ctx context.Context, tenantID, id string) error
 }
 
 // PasswordCredential is a user's password as stored: its hash only (a PHC

@@ -22,12 +22,14 @@ type Deps struct {
 type service struct {
 	tenants store.Tenants
 	users   store.Users
+	orgs    store.Organizations
 	now     func() time.Time
 }
 
 // Function returns the tenants function.
 func Function(d Deps) *function.Function {
-	s := &service{tenants: d.Store.Tenants(), users: d.Store.Users(), now: d.Now}
+	s := &service{tenants: d.Store.Tenants(), users: d.Store.Users(),
+		orgs: d.Store.Organizations(), now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -159,8 +161,8 @@ func (s *service) delete(ctx context.Context, c function.Caller, in DeleteInput)
 	if _, err := s.tenants.Get(ctx, in.ID); err != nil {
 		return DeleteOutput{}, err
 	}
-	// A tenant is deleted only once it is empty, so that no user is left
-	// behind without a tenant. A user created between this count and the
+	// A tenant is deleted only once it is empty (no users, no
+	// organizations), so that nothing is left behind without a tenant. A user created between this count and the
 	// delete is still possible; closing that window needs a tenant state
 	// (deleting) that users.create checks, which comes with tenant
 	// lifecycle management.
@@ -170,6 +172,13 @@ func (s *service) delete(ctx context.Context, c function.Caller, in DeleteInput)
 	}
 	if n > 0 {
 		return DeleteOutput{}, errs.New(errs.Conflict, "tenant still has %d users; delete them first", n)
+	}
+	top, _, err := s.orgs.List(ctx, in.ID, "", store.Page{Limit: 1})
+	if err != nil {
+		return DeleteOutput{}, err
+	}
+	if len(top) > 0 {
+		return DeleteOutput{}, errs.New(errs.Conflict, "tenant still has organizations; delete them first")
 	}
 	if err := s.tenants.Delete(ctx, in.ID); err != nil {
 		return DeleteOutput{}, err

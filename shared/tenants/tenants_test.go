@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
@@ -12,6 +13,7 @@ import (
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/store/bolt"
 	"github.com/wardhq/ward/shared/tenants"
+	"github.com/wardhq/ward/shared/validate"
 )
 
 var sysAdmin = function.Caller{Subject: "root", Roles: []string{function.RoleSystemAdmin}}
@@ -111,5 +113,40 @@ func TestListPagesThroughAllTenants(t *testing.T) {
 	}
 	if len(ids) != 2 || ids[0] != a.ID || ids[1] != b.ID {
 		t.Errorf("listed %v, want [%s %s]", ids, a.ID, b.ID)
+	}
+}
+
+func TestATenantWithOrganizationsCannotBeDeleted(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "ward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	inv := invoke.NewLocal(tenants.Function(tenants.Deps{Store: st}))
+	ten, err := invoke.Call[store.Tenant](context.Background(), inv, tenants.FunctionName, tenants.OpCreate,
+		sysAdmin, tenants.CreateInput{Name: "holding"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	org, err := st.Organizations().Create(context.Background(), store.Organization{
+		ID: validate.NewID(), TenantID: ten.ID, Name: "sales", CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	del := func() error {
+		_, err := invoke.Call[tenants.DeleteOutput](context.Background(), inv, tenants.FunctionName,
+			tenants.OpDelete, sysAdmin, tenants.DeleteInput{ID: ten.ID})
+		return err
+	}
+	if err := del(); errs.CodeOf(err) != errs.Conflict {
+		t.Fatalf("delete with an organization: err = %v, want CONFLICT", err)
+	}
+	if err := st.Organizations().Delete(context.Background(), ten.ID, org.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := del(); err != nil {
+		t.Errorf("delete of an empty tenant: %v", err)
 	}
 }

@@ -41,6 +41,8 @@ func (Password) LogValue() slog.Value { return slog.StringValue(redacted) }
 // CreateInput creates a user in a tenant. Status defaults to ACTIVE.
 // Password, when set, must pass the password policy; the user is created
 // with it or not at all. Phone is an E.164 number (+ and 7 to 15 digits).
+// OrgID places the user in an organization of the tenant; organization
+// administrators must set it, to one of the organizations they reach.
 type CreateInput struct {
 	TenantID    string           `json:"tenantId"`
 	Username    string           `json:"username"`
@@ -48,6 +50,7 @@ type CreateInput struct {
 	Phone       string           `json:"phone,omitempty"`
 	DisplayName string           `json:"displayName,omitempty"`
 	Status      store.UserStatus `json:"status,omitempty"`
+	OrgID       string           `json:"orgId,omitempty"`
 	Password    Password         `json:"password,omitempty"`
 }
 
@@ -57,9 +60,12 @@ type GetInput struct {
 	ID       string `json:"id"`
 }
 
-// ListInput asks for one page of a tenant's users.
+// ListInput asks for one page of a tenant's users, or, with OrgID, of the
+// users of one organization (not of those below it). Organization
+// administrators must set OrgID.
 type ListInput struct {
 	TenantID string `json:"tenantId"`
+	OrgID    string `json:"orgId,omitempty"`
 	After    string `json:"after,omitempty"`
 	First    int    `json:"first,omitempty"`
 }
@@ -70,7 +76,9 @@ type ListOutput struct {
 	Next  string       `json:"next,omitempty"`
 }
 
-// UpdateInput changes the fields that are set.
+// UpdateInput changes the fields that are set. OrgID moves the user to
+// another organization ("" to tenant level), which needs administration
+// rights over both the user's organization and the new one.
 type UpdateInput struct {
 	TenantID    string            `json:"tenantId"`
 	ID          string            `json:"id"`
@@ -78,6 +86,7 @@ type UpdateInput struct {
 	Email       *string           `json:"email,omitempty"`
 	DisplayName *string           `json:"displayName,omitempty"`
 	Status      *store.UserStatus `json:"status,omitempty"`
+	OrgID       *string           `json:"orgId,omitempty"`
 }
 
 // DeleteInput names the user to delete.

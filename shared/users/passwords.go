@@ -84,14 +84,12 @@ func (in *SetPasswordInput) Validate() error {
 	return plausible("password", in.Password, true)
 }
 
-// setPassword sets a user's password for a tenant administrator, without
-// the current one: an enrolment or a reset by the administrator.
+// setPassword sets a user's password for an administrator who reaches the
+// user, without the current one: an enrolment or a reset by the
+// administrator.
 func (s *service) setPassword(ctx context.Context, c function.Caller,
 	in SetPasswordInput) (PasswordOutput, error) {
-	if err := admin(c, in.TenantID); err != nil {
-		return PasswordOutput{}, err
-	}
-	u, err := s.users.Get(ctx, in.TenantID, in.ID)
+	u, err := s.reachUser(ctx, c, in.TenantID, in.ID)
 	if err != nil {
 		return PasswordOutput{}, err
 	}

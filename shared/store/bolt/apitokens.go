@@ -29,6 +29,7 @@ type tokenRec struct {
 	Subject  string   `json:"s,omitempty"`
 	TenantID string   `json:"t,omitempty"`
 	Roles    []string `json:"r,omitempty"`
+	Orgs     []string `json:"o,omitempty"`
 	Created  int64    `json:"c"`
 	Expires  int64    `json:"e,omitempty"` // Unix ms; zero: never
 }
@@ -36,7 +37,7 @@ type tokenRec struct {
 func (r tokenRec) token(id uuid.UUID) store.APIToken {
 	t := store.APIToken{
 		ID: id.String(), Hash: r.Hash, Name: r.Name, Subject: r.Subject, TenantID: r.TenantID,
-		Roles: slices.Clone(r.Roles), CreatedAt: fromMS(r.Created),
+		Roles: slices.Clone(r.Roles), Orgs: slices.Clone(r.Orgs), CreatedAt: fromMS(r.Created),
 	}
 	if r.Expires != 0 {
 		t.ExpiresAt = fromMS(r.Expires)
@@ -155,7 +156,7 @@ func (ts apiTokens) Create(ctx context.Context, t store.APIToken) (store.APIToke
 	}
 	rec := tokenRec{
 		Hash: t.Hash, Name: t.Name, Subject: t.Subject, TenantID: t.TenantID,
-		Roles: slices.Clone(t.Roles), Created: toMS(t.CreatedAt),
+		Roles: slices.Clone(t.Roles), Orgs: slices.Clone(t.Orgs), Created: toMS(t.CreatedAt),
 	}
 	now := ts.s.now()
 	if !t.ExpiresAt.IsZero() {
@@ -212,6 +213,14 @@ func checkToken(t store.APIToken) error {
 	}
 	for _, r := range t.Roles {
 		if err := checkKey("roles", r); err != nil {
+			return err
+		}
+	}
+	if len(t.Orgs) > maxRoles {
+		return errs.Invalid("orgs", "must be at most %d", maxRoles)
+	}
+	for _, o := range t.Orgs {
+		if err := checkKey("orgs", o); err != nil {
 			return err
 		}
 	}

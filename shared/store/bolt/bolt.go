@@ -22,6 +22,11 @@
 //	userEmails   tenant id + folded email → id
 //	userCounts   tenant id → number of users (uint64, big endian)
 //	credentials  tenant id + user id → password credential (JSON)
+//	orgs         tenant id + id → organization record
+//	orgNames     tenant id + folded name → id
+//	orgChildren  tenant id + parent id (16 zero bytes at top level) + id
+//	             → nothing
+//	orgUsers     tenant id + organization id + user id → nothing
 //	tokens       id → token record
 //	tokenScopes  scope + id → nothing (scope: tenant id, or 16 zero bytes
 //	             for system tokens)
@@ -53,10 +58,12 @@ var _ store.Store = (*Store)(nil)
 // flags; Open upgrades a file of version 1 in place, since a version-1
 // file is a version-2 file without credentials. An older binary refuses
 // the upgraded file rather than drop the fields it does not know.
-const schemaVersion = 2
+// Version 3 added organizations and the users' organization; files of
+// versions 1 and 2 have neither, and are upgraded in place the same way.
+const schemaVersion = 3
 
 // upgradableFrom lists the versions Open upgrades to schemaVersion.
-var upgradableFrom = []uint64{1}
+var upgradableFrom = []uint64{1, 2}
 
 var (
 	bucketMeta        = []byte("meta")
@@ -71,11 +78,16 @@ var (
 	bucketTokenScopes = []byte("tokenScopes")
 	bucketTokenHashes = []byte("tokenHashes")
 	bucketTokenExpiry = []byte("tokenExpiry")
+	bucketOrgs        = []byte("orgs")
+	bucketOrgNames    = []byte("orgNames")
+	bucketOrgChildren = []byte("orgChildren")
+	bucketOrgUsers    = []byte("orgUsers")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketTenants, bucketTenantNames, bucketUsers, bucketUserNames,
 		bucketUserEmails, bucketUserCounts, bucketCredentials, bucketTokens,
-		bucketTokenScopes, bucketTokenHashes, bucketTokenExpiry,
+		bucketTokenScopes, bucketTokenHashes, bucketTokenExpiry, bucketOrgs, bucketOrgNames,
+		bucketOrgChildren, bucketOrgUsers,
 	}
 	keySchema = []byte("schema")
 )
@@ -172,7 +184,10 @@ func (s *Store) Close() error {
 func (s *Store) Tenants() store.Tenants         { return tenants{s} }
 func (s *Store) Users() store.Users             { return users{s} }
 func (s *Store) Credentials() store.Credentials { return credentials{s} }
-func (s *Store) APITokens() store.APITokens     { return apiTokens{s} }
+
+// Organizations returns the organization store.
+func (s *Store) Organizations() store.Organizations { return organizations{s} }
+func (s *Store) APITokens() store.APITokens         { return apiTokens{s} }
 
 // view runs fn in a read transaction.
 func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {

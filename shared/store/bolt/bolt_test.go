@@ -180,10 +180,12 @@ func TestAFileOfSchemaOneIsUpgraded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Turn the file back into version 1: no credentials bucket.
+	// Turn the file back into version 1: no credentials or organizations.
 	err = s.db.Update(func(tx *bbolt.Tx) error {
-		if err := tx.DeleteBucket(bucketCredentials); err != nil {
-			return err
+		for _, b := range append([][]byte{bucketCredentials}, orgBuckets...) {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(bucketMeta).Put(keySchema, []byte{0, 0, 0, 0, 0, 0, 0, 1})
 	})
@@ -207,6 +209,59 @@ func TestAFileOfSchemaOneIsUpgraded(t *testing.T) {
 	})
 	if want := []byte{0, 0, 0, 0, 0, 0, 0, schemaVersion}; string(v) != string(want) {
 		t.Errorf("schema after the upgrade = %x, want %x", v, want)
+	}
+}
+
+// orgBuckets are the buckets schema 3 added.
+var orgBuckets = [][]byte{bucketOrgs, bucketOrgNames, bucketOrgChildren, bucketOrgUsers}
+
+func TestAFileOfSchemaTwoIsUpgraded(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := t.Context()
+	tn, err := s.Tenants().Create(ctx, store.Tenant{ID: newID(), Name: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.Users().Create(ctx, store.User{
+		ID: newID(), TenantID: tn.ID, Username: "alice", Status: store.UserActive,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Turn the file back into version 2: no organizations.
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range orgBuckets {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte{0, 0, 0, 0, 0, 0, 0, 2})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatalf("open a file of schema 2: %v", err)
+	}
+	defer s2.Close()
+	o, err := s2.Organizations().Create(ctx, store.Organization{
+		ID: newID(), TenantID: tn.ID, Name: "east",
+	})
+	if err != nil {
+		t.Fatalf("create an organization after the upgrade: %v", err)
+	}
+	moved, err := s2.Users().Update(ctx, tn.ID, u.ID, func(x store.User) (store.User, error) {
+		if x.OrgID != "" {
+			t.Errorf("a user of schema 2 reads with OrgID %q", x.OrgID)
+		}
+		x.OrgID = o.ID
+		return x, nil
+	})
+	if err != nil || moved.OrgID != o.ID {
+		t.Fatalf("move the old user into the organization: %+v, %v", moved, err)
 	}
 }
 

@@ -13,7 +13,10 @@ import (
 //	version (1 byte) | listing kind (1) | scope (16) | last ID (16)
 //
 // in unpadded base64url. The scope is the tenant of a users or tokens
-// listing, zero for tenants and system tokens. A cursor is not signed: all
+// listing, zero for tenants and system tokens; for organizations it is the
+// parent (the tenant at top level: tenant and organization IDs are distinct
+// UUIDs), and for a tenant's users filtered by organization, the
+// organization (which belongs to one tenant only). A cursor is not signed: all
 // it can do is start a listing, which the caller is allowed to read anyway,
 // at another ID of the same listing.
 const (
@@ -33,6 +36,8 @@ const (
 	listTenants listKind = 1 + iota
 	listUsers
 	listTokens
+	listOrgs
+	listOrgUsers
 )
 
 type cursor struct {
@@ -63,9 +68,11 @@ func parseCursor(s string) (cursor, error) {
 	}
 	c := cursor{kind: listKind(b[1]), scope: uuid.UUID(b[2:18]), last: uuid.UUID(b[18:34])}
 	switch {
-	case c.kind < listTenants || c.kind > listTokens:
+	case c.kind < listTenants || c.kind > listOrgUsers:
 		return cursor{}, badCursor()
-	case c.kind != listTokens && c.kind != listUsers && c.scope != (uuid.UUID{}):
+	case (c.kind == listOrgs || c.kind == listOrgUsers) && !validID(c.scope):
+		return cursor{}, badCursor()
+	case c.kind == listTenants && c.scope != (uuid.UUID{}):
 		return cursor{}, badCursor()
 	case c.kind == listUsers && !validID(c.scope):
 		return cursor{}, badCursor()

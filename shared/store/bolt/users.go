@@ -23,6 +23,7 @@ type userRec struct {
 	PhoneOK     bool   `json:"pv,omitempty"`
 	DisplayName string `json:"dn,omitempty"`
 	Status      string `json:"st,omitempty"`
+	OrgID       string `json:"o,omitempty"`
 	Created     int64  `json:"c"`
 	Updated     int64  `json:"u"`
 	Version     int64  `json:"v"`
@@ -32,7 +33,7 @@ func (r userRec) user(tenant, id uuid.UUID) store.User {
 	return store.User{
 		ID: id.String(), TenantID: tenant.String(), Username: r.Username, Email: r.Email,
 		EmailVerified: r.EmailOK, Phone: r.Phone, PhoneVerified: r.PhoneOK,
-		DisplayName: r.DisplayName, Status: store.UserStatus(r.Status),
+		DisplayName: r.DisplayName, Status: store.UserStatus(r.Status), OrgID: r.OrgID,
 		CreatedAt: fromMS(r.Created), UpdatedAt: fromMS(r.Updated), Version: r.Version,
 	}
 }
@@ -50,7 +51,7 @@ func userRecOf(u store.User) (userRec, error) {
 	rec := userRec{
 		Username: strings.ToLower(u.Username), Email: strings.ToLower(u.Email),
 		EmailOK: u.EmailVerified, Phone: u.Phone, PhoneOK: u.PhoneVerified,
-		DisplayName: u.DisplayName, Status: string(u.Status),
+		DisplayName: u.DisplayName, Status: string(u.Status), OrgID: u.OrgID,
 		Created: toMS(u.CreatedAt), Updated: toMS(u.UpdatedAt), Version: u.Version,
 	}
 	if err := checkKey("username", rec.Username); err != nil {
@@ -72,7 +73,40 @@ func userRecOf(u store.User) (userRec, error) {
 	default:
 		return userRec{}, errs.Invalid("status", "must be ACTIVE, LOCKED, DISABLED or PENDING")
 	}
+	if u.OrgID != "" {
+		if _, err := parseID("orgId", u.OrgID); err != nil {
+			return userRec{}, err
+		}
+	}
 	return rec, nil
+}
+
+// moveOrg moves user id's entry in the organization index from the
+// organization of old to that of rec, checking that the new one exists in
+// the tenant; the check and the move share the caller's transaction, so an
+// organization cannot be deleted in between.
+func moveOrg(tx *bbolt.Tx, tenant, id uuid.UUID, old, rec userRec) error {
+	if old.OrgID == rec.OrgID {
+		return nil
+	}
+	b := tx.Bucket(bucketOrgUsers)
+	if old.OrgID != "" {
+		org := uuid.MustParse(old.OrgID)
+		if err := b.Delete(join(tenant[:], org[:], id[:])); err != nil {
+			return err
+		}
+	}
+	if rec.OrgID == "" {
+		return nil
+	}
+	org := uuid.MustParse(rec.OrgID)
+	if _, ok, err := getOrg(tx, tenant, org); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return errs.Invalid("orgId", "names no organization of the tenant")
+	}
+	return b.Put(join(tenant[:], org[:], id[:]), nil)
 }
 
 func parseUserIDs(tenantID, id string) (tenant, uid uuid.UUID, err error) {
@@ -111,6 +145,9 @@ func (us users) Create(ctx context.Context, u store.User) (store.User, error) {
 			return conflict("id", "a user with this ID exists")
 		}
 		if err := claimNames(tx, tenant, id, userRec{}, rec); err != nil {
+			return err
+		}
+		if err := moveOrg(tx, tenant, id, userRec{}, rec); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketUsers).Put(join(tenant[:], id[:]), encode(rec)); err != nil {
@@ -315,6 +352,9 @@ func (us users) Update(ctx context.Context, tenantID, id string,
 			if err := claimNames(tx, tenant, uid, cur, rec); err != nil {
 				return err
 			}
+			if err := moveOrg(tx, tenant, uid, cur, rec); err != nil {
+				return err
+			}
 			return tx.Bucket(bucketUsers).Put(join(tenant[:], uid[:]), encode(rec))
 		})
 		if errors.Is(err, errLostRace) {
@@ -344,6 +384,9 @@ func (us users) Delete(ctx context.Context, tenantID, id string) error {
 		if err := claimNames(tx, tenant, uid, rec, userRec{}); err != nil {
 			return err
 		}
+		if err := moveOrg(tx, tenant, uid, rec, userRec{}); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketUsers).Delete(join(tenant[:], uid[:])); err != nil {
 			return err
 		}
@@ -369,4 +412,45 @@ func (us users) Count(ctx context.Context, tenantID string) (int, error) {
 		return nil
 	})
 	return int(n), err
+}
+
+func (us users) ListByOrg(ctx context.Context, tenantID, orgID string,
+	p store.Page) ([]store.User, string, error) {
+	tenant, err := parseID("tenantId", tenantID)
+	if err != nil {
+		return nil, "", err
+	}
+	org, err := parseID("orgId", orgID)
+	if err != nil {
+		return nil, "", err
+	}
+	limit, err := pageLimit(p)
+	if err != nil {
+		return nil, "", err
+	}
+	last, err := after(p.After, listOrgUsers, org)
+	if err != nil {
+		return nil, "", err
+	}
+
+	var items []store.User
+	err = us.s.view(ctx, func(tx *bbolt.Tx) error {
+		prefix := join(tenant[:], org[:])
+		return scan(tx.Bucket(bucketOrgUsers), prefix, last, func(id uuid.UUID,
+			_ []byte) (bool, error) {
+			rec, ok, err := getUser(tx, tenant, id)
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				return false, errs.New(errs.Unavailable, "organization index is out of step")
+			}
+			items = append(items, rec.user(tenant, id))
+			return len(items) <= limit, nil
+		})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return page(items, limit, listOrgUsers, org, func(u store.User) string { return u.ID })
 }

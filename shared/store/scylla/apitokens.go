@@ -63,6 +63,14 @@ func checkToken(t store.APIToken) error {
 			return err
 		}
 	}
+	if len(t.Orgs) > maxRoles {
+		return errs.Invalid("orgs", "at most %d organizations", maxRoles)
+	}
+	for _, o := range t.Orgs {
+		if err := checkKey("orgs", o); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -98,9 +106,10 @@ func (ts apiTokens) Create(ctx context.Context, t store.APIToken) (store.APIToke
 		return store.APIToken{}, err
 	}
 	t.Roles = append([]string(nil), t.Roles...)
+	t.Orgs = append([]string(nil), t.Orgs...)
 	scope := tokenScope(t.TenantID)
-	args := []any{scope, t.ID, t.Hash, t.Name, t.Subject, t.TenantID, t.Roles, t.CreatedAt,
-		t.ExpiresAt, ttl}
+	args := []any{scope, t.ID, t.Hash, t.Name, t.Subject, t.TenantID, t.Roles, t.Orgs,
+		t.CreatedAt, t.ExpiresAt, ttl}
 
 	applied, err := s.query(ctx, s.q.tokenInsert).Bind(args...).ExecCASRelease()
 	if err != nil {
@@ -298,6 +307,7 @@ type tokenRow struct {
 	Subject   string    `db:"subject"`
 	TenantID  string    `db:"tenant_id"`
 	Roles     []string  `db:"roles"`
+	Orgs      []string  `db:"orgs"`
 	CreatedAt time.Time `db:"created_at"`
 	ExpiresAt time.Time `db:"expires_at"`
 }
@@ -310,6 +320,7 @@ func (r tokenRow) token() store.APIToken {
 		Subject:   r.Subject,
 		TenantID:  r.TenantID,
 		Roles:     r.Roles,
+		Orgs:      r.Orgs,
 		CreatedAt: r.CreatedAt,
 		ExpiresAt: r.ExpiresAt,
 	}

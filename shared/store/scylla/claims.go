@@ -28,6 +28,7 @@ const (
 	claimTenantName claimKind = "tenant.name"
 	claimUsername   claimKind = "user.username"
 	claimEmail      claimKind = "user.email"
+	claimOrgName    claimKind = "org.name"
 
 	// scopeGlobal is the scope of values unique across all tenants.
 	scopeGlobal = "global"

@@ -34,6 +34,9 @@ func TestEmbeddedMigrationsLoad(t *testing.T) {
 		len(ms[1].Statements) != 4 {
 		t.Errorf("second migration = %+v, want 0002 with 4 statements", ms[1:])
 	}
+	if len(ms) < 3 || ms[2].Name != "0003_organizations" || len(ms[2].Statements) != 5 {
+		t.Errorf("third migration = %+v, want 0003 with 5 statements", ms[2:])
+	}
 }
 
 func TestAddColumnIsRecognised(t *testing.T) {

@@ -145,6 +145,9 @@ func (s *Store) Tenants() store.Tenants { return tenants{s} }
 // Users returns the user store.
 func (s *Store) Users() store.Users { return users{s} }
 
+// Organizations returns the organization store.
+func (s *Store) Organizations() store.Organizations { return organizations{s} }
+
 // Credentials returns the credential store.
 func (s *Store) Credentials() store.Credentials { return credentials{s} }
 

@@ -175,7 +175,8 @@ func TestReplicationSettings(t *testing.T) {
 func TestMigrationsAreRecorded(t *testing.T) {
 	_, cfg := openStore(t)
 	want := map[int]string{}
-	for v, name := range []string{"0001_init", "0002_user_contact_and_credentials"} {
+	for v, name := range []string{"0001_init", "0002_user_contact_and_credentials",
+		"0003_organizations"} {
 		src, err := os.ReadFile("migrations/" + name + ".cql")
 		if err != nil {
 			t.Fatal(err)
@@ -240,8 +241,8 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 
 	var records int
 	err = sess.Query(`SELECT COUNT(*) FROM ` + cfg.Keyspace + `.schema_migrations`).Scan(&records)
-	if err != nil || records != 2 {
-		t.Errorf("%d migration records after concurrent opens (%v), want 2", records, err)
+	if err != nil || records != 3 {
+		t.Errorf("%d migration records after concurrent opens (%v), want 3", records, err)
 	}
 }
 
@@ -426,7 +427,8 @@ func TestUsersFromBeforeTheContactFieldsRead(t *testing.T) {
 	if err != nil {
 		t.Fatalf("get: %v", err)
 	}
-	if u.Username != "old" || u.EmailVerified || u.Phone != "" || u.PhoneVerified {
+	if u.Username != "old" || u.EmailVerified || u.Phone != "" || u.PhoneVerified ||
+		u.OrgID != "" {
 		t.Errorf("old user reads as %+v", u)
 	}
 	_, err = s.Credentials().GetPassword(ctx, tenant, id)

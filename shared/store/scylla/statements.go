@@ -10,6 +10,11 @@ type statements struct {
 	tenantInsert, tenantGet, tenantList, tenantUpdate, tenantDelete string
 
 	userInsert, userGet, userList, userUpdate, userDelete, userCount string
+	userListByOrg, userInOrg                                         string
+
+	orgInsert, orgGet, orgGetIn, orgUpdate, orgDelete string
+	orgChildInsert, orgChildList, orgChildDelete      string
+	orgMark, orgState                                 string
 
 	credentialSet, credentialGet, credentialDelete string
 
@@ -20,8 +25,10 @@ type statements struct {
 const (
 	tenantCols = `id, name, display_name, created_at, updated_at, version`
 	userCols   = `tenant_id, id, username, email, email_verified, phone, phone_verified, ` +
-		`display_name, status, created_at, updated_at, version`
-	tokenCols = `scope, id, hash, name, subject, tenant_id, roles, created_at, expires_at`
+		`display_name, status, org_id, created_at, updated_at, version`
+	orgCols = `tenant_id, id, parent_id, name, display_name, depth, created_at, updated_at, ` +
+		`version`
+	tokenCols = `scope, id, hash, name, subject, tenant_id, roles, orgs, created_at, expires_at`
 )
 
 func newStatements(keyspace string) statements {
@@ -51,18 +58,45 @@ func newStatements(keyspace string) statements {
     IF version = ?`),
 
 		userInsert: r.Replace(`INSERT INTO {ks}.users (` + userCols + `)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
 		userGet: r.Replace(`SELECT ` + userCols + ` FROM {ks}.users
     WHERE tenant_id = ? AND id = ?`),
 		userList: r.Replace(`SELECT ` + userCols + ` FROM {ks}.users
     WHERE tenant_id = ? AND id > ? LIMIT ?`),
 		userUpdate: r.Replace(`UPDATE {ks}.users
     SET username = ?, email = ?, email_verified = ?, phone = ?, phone_verified = ?,
-        display_name = ?, status = ?, updated_at = ?, version = ?
+        display_name = ?, status = ?, org_id = ?, updated_at = ?, version = ?
     WHERE tenant_id = ? AND id = ? IF version = ?`),
 		userDelete: r.Replace(`DELETE FROM {ks}.users WHERE tenant_id = ? AND id = ?
     IF version = ?`),
 		userCount: r.Replace(`SELECT COUNT(*) FROM {ks}.users WHERE tenant_id = ?`),
+		// Filtering within one tenant's partition: see users.ListByOrg.
+		userListByOrg: r.Replace(`SELECT ` + userCols + ` FROM {ks}.users
+    WHERE tenant_id = ? AND id > ? AND org_id = ? LIMIT ? ALLOW FILTERING`),
+		userInOrg: r.Replace(`SELECT id FROM {ks}.users
+    WHERE tenant_id = ? AND org_id = ? LIMIT 1 ALLOW FILTERING`),
+
+		orgInsert: r.Replace(`INSERT INTO {ks}.organizations (` + orgCols + `)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
+		orgGet: r.Replace(`SELECT ` + orgCols + ` FROM {ks}.organizations
+    WHERE tenant_id = ? AND id = ?`),
+		orgGetIn: r.Replace(`SELECT ` + orgCols + ` FROM {ks}.organizations
+    WHERE tenant_id = ? AND id IN ?`),
+		orgUpdate: r.Replace(`UPDATE {ks}.organizations
+    SET name = ?, display_name = ?, updated_at = ?, version = ?
+    WHERE tenant_id = ? AND id = ? IF version = ?`),
+		orgDelete: r.Replace(`DELETE FROM {ks}.organizations WHERE tenant_id = ? AND id = ?
+    IF version = ?`),
+		orgMark: r.Replace(`UPDATE {ks}.organizations SET deleting = ?
+    WHERE tenant_id = ? AND id = ? IF EXISTS`),
+		orgState: r.Replace(`SELECT version, deleting FROM {ks}.organizations
+    WHERE tenant_id = ? AND id = ?`),
+		orgChildInsert: r.Replace(`INSERT INTO {ks}.organizations_by_parent
+    (tenant_id, parent_key, id) VALUES (?, ?, ?)`),
+		orgChildList: r.Replace(`SELECT id FROM {ks}.organizations_by_parent
+    WHERE tenant_id = ? AND parent_key = ? AND id > ? LIMIT ?`),
+		orgChildDelete: r.Replace(`DELETE FROM {ks}.organizations_by_parent
+    WHERE tenant_id = ? AND parent_key = ? AND id = ?`),
 
 		credentialSet: r.Replace(`UPDATE {ks}.credentials
     SET password_hash = ?, password_updated_at = ? WHERE tenant_id = ? AND user_id = ?`),
@@ -72,9 +106,9 @@ func newStatements(keyspace string) statements {
     WHERE tenant_id = ? AND user_id = ?`),
 
 		tokenInsert: r.Replace(`INSERT INTO {ks}.api_tokens (` + tokenCols + `)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?`),
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?`),
 		tokenHashInsert: r.Replace(`INSERT INTO {ks}.api_tokens_by_hash (` + tokenCols + `)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?`),
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?`),
 		tokenGet: r.Replace(`SELECT ` + tokenCols + ` FROM {ks}.api_tokens
     WHERE scope = ? AND id = ?`),
 		tokenList: r.Replace(`SELECT ` + tokenCols + ` FROM {ks}.api_tokens

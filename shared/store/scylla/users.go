@@ -5,13 +5,18 @@ import (
 	"errors"
 	"unicode/utf8"
 
+	"github.com/scylladb/gocqlx/v2"
+
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/store"
 )
 
 type users struct{ s *Store }
 
-const listUsers = "users"
+const (
+	listUsers    = "users"
+	listOrgUsers = "orgusers"
+)
 
 // normalizeUser folds the unique fields and checks the user. Text is
 // checked for UTF-8 before folding: strings.ToLower would turn invalid
@@ -45,7 +50,38 @@ func normalizeUser(u store.User) (store.User, error) {
 	if err := checkPhone(u.Phone); err != nil {
 		return u, err
 	}
+	if u.OrgID != "" {
+		if err := checkID("orgId", u.OrgID); err != nil {
+			return u, err
+		}
+	}
 	return u, checkStatus(u.Status)
+}
+
+// checkOrg checks, before a write, that a user's new organization exists
+// in the tenant. The write is checked again after it lands (orgStillThere),
+// against an organization deleted meanwhile; see organizations.go.
+func (us users) checkOrg(ctx context.Context, u store.User, old *store.User) error {
+	if u.OrgID == "" || (old != nil && old.OrgID == u.OrgID) {
+		return nil
+	}
+	_, err := organizations{us.s}.get(ctx, u.TenantID, u.OrgID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return errNoOrg()
+	}
+	return err
+}
+
+func errNoOrg() error { return errs.Invalid("orgId", "names no organization of the tenant") }
+
+// orgStillThere reports, after a write that put u into a new organization,
+// whether that organization still exists and is not being deleted.
+func (us users) orgStillThere(ctx context.Context, u store.User, old *store.User) (bool,
+	error) {
+	if u.OrgID == "" || (old != nil && old.OrgID == u.OrgID) {
+		return true, nil
+	}
+	return organizations{us.s}.usable(ctx, u.TenantID, u.OrgID)
 }
 
 // claims of one user, so that failures release what was taken.
@@ -118,6 +154,9 @@ func (us users) Create(ctx context.Context, u store.User) (store.User, error) {
 	}
 	u.CreatedAt, u.UpdatedAt = dbTime(u.CreatedAt), dbTime(u.UpdatedAt)
 	u.Version = 1
+	if err := us.checkOrg(ctx, u, nil); err != nil {
+		return store.User{}, err
+	}
 
 	taken, err := us.claimUser(ctx, u, nil)
 	if err != nil {
@@ -125,7 +164,7 @@ func (us users) Create(ctx context.Context, u store.User) (store.User, error) {
 	}
 	applied, err := s.query(ctx, s.q.userInsert).
 		Bind(u.TenantID, u.ID, u.Username, u.Email, u.EmailVerified, u.Phone, u.PhoneVerified,
-			u.DisplayName, string(u.Status), u.CreatedAt, u.UpdatedAt, u.Version).
+			u.DisplayName, string(u.Status), u.OrgID, u.CreatedAt, u.UpdatedAt, u.Version).
 		ExecCASRelease()
 	if err != nil {
 		if landed, serr := s.settle(ctx, err, us.holdsState(u)); serr == nil && landed {
@@ -140,6 +179,19 @@ func (us users) Create(ctx context.Context, u store.User) (store.User, error) {
 			return store.User{}, ctxErr(ctx, err)
 		}
 		return store.User{}, conflict("id", "user ID already taken")
+	}
+	if ok, err := us.orgStillThere(ctx, u, nil); err != nil || !ok {
+		// The organization went while the user was written: the user goes
+		// too, whatever the caller's context, since the create is refused.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
+		defer cancel()
+		if derr := us.Delete(dctx, u.TenantID, u.ID); derr != nil {
+			s.log.Error("undoing a user created in a deleted organization failed", "err", derr)
+		}
+		if err != nil {
+			return store.User{}, err
+		}
+		return store.User{}, errNoOrg()
 	}
 	return u, nil
 }
@@ -181,7 +233,7 @@ func sameUser(a, b store.User) bool {
 	return a.ID == b.ID && a.TenantID == b.TenantID && a.Username == b.Username &&
 		a.Email == b.Email && a.EmailVerified == b.EmailVerified && a.Phone == b.Phone &&
 		a.PhoneVerified == b.PhoneVerified && a.DisplayName == b.DisplayName &&
-		a.Status == b.Status &&
+		a.Status == b.Status && a.OrgID == b.OrgID &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
 		a.Version == b.Version
 }
@@ -261,6 +313,55 @@ func (us users) List(ctx context.Context, tenantID string, p store.Page) ([]stor
 	}
 	iter := us.s.query(ctx, us.s.q.userList).Bind(tenantID, after, limit+1).
 		Idempotent(true).Iter()
+	items, more, err := scanUsers(ctx, iter, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if more {
+		next = encodeCursor(listUsers, tenantID, items[len(items)-1].ID)
+	}
+	return items, next, nil
+}
+
+// ListByOrg filters the tenant's partition on org_id (ALLOW FILTERING
+// within one partition). Known shortcoming: a page costs a read of the
+// tenant's users up to the page's last match, so listing a small
+// organization of a large tenant reads much of the tenant; an index table
+// by organization would make it proportional to the page.
+func (us users) ListByOrg(ctx context.Context, tenantID, orgID string,
+	p store.Page) ([]store.User, string, error) {
+	if err := checkID("tenantId", tenantID); err != nil {
+		return nil, "", err
+	}
+	if err := checkID("orgId", orgID); err != nil {
+		return nil, "", err
+	}
+	limit, err := pageLimit(p)
+	if err != nil {
+		return nil, "", err
+	}
+	scope := tenantID + "/" + orgID
+	after, err := decodeCursor(p.After, listOrgUsers, scope)
+	if err != nil {
+		return nil, "", err
+	}
+	iter := us.s.query(ctx, us.s.q.userListByOrg).Bind(tenantID, after, orgID, limit+1).
+		Idempotent(true).Iter()
+	items, more, err := scanUsers(ctx, iter, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if more {
+		next = encodeCursor(listOrgUsers, scope, items[len(items)-1].ID)
+	}
+	return items, next, nil
+}
+
+// scanUsers reads up to limit users of iter and whether there are more.
+func scanUsers(ctx context.Context, iter *gocqlx.Iterx, limit int) ([]store.User, bool,
+	error) {
 	items := make([]store.User, 0, limit)
 	var u store.User
 	more := false
@@ -273,13 +374,9 @@ func (us users) List(ctx context.Context, tenantID string, p store.Page) ([]stor
 		u = store.User{}
 	}
 	if err := iter.Close(); err != nil {
-		return nil, "", ctxErr(ctx, err)
+		return nil, false, ctxErr(ctx, err)
 	}
-	next := ""
-	if more {
-		next = encodeCursor(listUsers, tenantID, items[len(items)-1].ID)
-	}
-	return items, next, nil
+	return items, more, nil
 }
 
 // Update runs fn on the current user and writes the result if the version
@@ -311,6 +408,9 @@ func (us users) Update(ctx context.Context, tenantID, id string,
 		}
 		next.UpdatedAt = dbTime(next.UpdatedAt)
 		next.Version = old.Version + 1
+		if err := us.checkOrg(ctx, next, &old); err != nil {
+			return store.User{}, err
+		}
 
 		taken, err := us.claimUser(ctx, next, &old)
 		if err != nil {
@@ -321,7 +421,7 @@ func (us users) Update(ctx context.Context, tenantID, id string,
 		}
 		applied, err := s.query(ctx, s.q.userUpdate).
 			Bind(next.Username, next.Email, next.EmailVerified, next.Phone, next.PhoneVerified,
-				next.DisplayName, string(next.Status), next.UpdatedAt, next.Version,
+				next.DisplayName, string(next.Status), next.OrgID, next.UpdatedAt, next.Version,
 				tenantID, id, old.Version).
 			GetCASRelease(&prev)
 		retry := false
@@ -349,9 +449,40 @@ func (us users) Update(ctx context.Context, tenantID, id string,
 		if old.Email != "" && old.Email != next.Email {
 			s.release(ctx, claimEmail, tenantID, old.Email, id)
 		}
+		if ok, err := us.orgStillThere(ctx, next, &old); err != nil || !ok {
+			us.undoMove(ctx, next, old.OrgID)
+			if err != nil {
+				return store.User{}, err
+			}
+			return store.User{}, errNoOrg()
+		}
 		return next, nil
 	}
 	return store.User{}, errs.New(errs.Conflict, "user changed concurrently; try again")
+}
+
+// undoMove puts a user moved into an organization that went meanwhile
+// back into the organization it came from (or to tenant level when that
+// one went too), unless the user has changed again since.
+func (us users) undoMove(ctx context.Context, moved store.User, from string) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), us.s.cfg.Timeout)
+	defer cancel()
+	errStale := errs.New(errs.Conflict, "changed since the move")
+	_, err := us.Update(dctx, moved.TenantID, moved.ID, func(u store.User) (store.User, error) {
+		if u.Version != moved.Version {
+			return u, errStale
+		}
+		u.OrgID = from
+		if from != "" {
+			if ok, err := (organizations{us.s}).usable(dctx, u.TenantID, from); err != nil || !ok {
+				u.OrgID = ""
+			}
+		}
+		return u, nil
+	})
+	if err != nil && !errors.Is(err, errStale) {
+		us.s.log.Error("undoing a move into a deleted organization failed", "err", err)
+	}
 }
 
 // Delete removes the user, then its credentials, then frees its username

@@ -32,6 +32,8 @@ var listings = []struct {
 	{"Tenants", tenantLister},
 	{"Users", userLister},
 	{"APITokens", tokenLister},
+	{"Organizations", orgLister},
+	{"UsersByOrg", orgUserLister},
 }
 
 func tenantLister(t *testing.T, e *env) lister {

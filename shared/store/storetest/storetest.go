@@ -103,6 +103,7 @@ type Env struct {
 func Run(t *testing.T, open func(t *testing.T) Env) {
 	t.Run("Tenants", func(t *testing.T) { runAll(t, open, tenantTests) })
 	t.Run("Users", func(t *testing.T) { runAll(t, open, userTests) })
+	t.Run("Organizations", func(t *testing.T) { runAll(t, open, orgTests) })
 	t.Run("Credentials", func(t *testing.T) { runAll(t, open, credentialTests) })
 	t.Run("APITokens", func(t *testing.T) { runAll(t, open, tokenTests) })
 	t.Run("Paging", func(t *testing.T) {
@@ -292,6 +293,7 @@ func newToken(tenantID string, expiresAt time.Time) store.APIToken {
 	return store.APIToken{
 		ID: id, Hash: hashOf(id), Name: "token " + id[len(id)-4:],
 		Subject: "apitoken:" + id, TenantID: tenantID, Roles: []string{"reader", "writer"},
+		Orgs:      []string{"org-1", "org-2"},
 		CreatedAt: someTime, ExpiresAt: expiresAt,
 	}
 }
