@@ -2,7 +2,7 @@
 # needs; the rest are for working on Ward itself.
 
 GO      ?= go
-FUNCS   := graphql tenants users orgs admin
+FUNCS   := graphql tenants users orgs admin audit
 
 .PHONY: run test unit bench load lint build lambda sam-validate clean
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/wardhq/ward/shared/apitokens"
+	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/store/bolt"
@@ -43,6 +44,7 @@ func newRealHarness(t testing.TB, opts Options) *realHarness {
 		users.Function(users.Deps{Store: st}),
 		orgs.Function(orgs.Deps{Store: st}),
 		apitokens.Function(apitokens.Deps{Store: st}),
+		audit.Function(audit.Deps{Store: st}),
 	)
 	logs := &syncBuffer{}
 	if opts.Logger == nil {

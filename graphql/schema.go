@@ -495,6 +495,9 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.orgQueryFields(orgT, orgConn) {
 		query.AddFieldConfig(k, v)
 	}
+	for k, v := range r.auditQueryFields(pageInfo) {
+		query.AddFieldConfig(k, v)
+	}
 	mutation := gql.NewObject(gql.ObjectConfig{
 		Name:   "Mutation",
 		Fields: r.mutationFields(tenantT, userT, userStatus, createTokenPayload),

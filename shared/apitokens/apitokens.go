@@ -15,10 +15,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
@@ -44,6 +46,7 @@ type Deps struct {
 	// Cache, when set, remembers verified tokens for VerifyCacheTTL.
 	Cache cache.Cache
 	Now   func() time.Time // nil: time.Now
+	Log   *slog.Logger     // nil: slog.Default()
 }
 
 type service struct {
@@ -52,6 +55,7 @@ type service struct {
 	orgs    store.Organizations
 	cache   cache.Cache
 	now     func() time.Time
+	audit   audit.Recorder
 }
 
 func newService(d Deps) *service {
@@ -60,6 +64,7 @@ func newService(d Deps) *service {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.audit = audit.Recorder{Audit: d.Store.Audit(), Log: d.Log, Now: s.now}
 	return s
 }
 
@@ -199,7 +204,19 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 	if in.TTLSeconds > 0 {
 		ttl = time.Duration(in.TTLSeconds) * time.Second
 	}
-	return s.save(ctx, NewSecret(), validate.NewID(), in.TenantID, in.Name, in.Roles, in.Orgs, ttl)
+	out, err := s.save(ctx, NewSecret(), validate.NewID(), in.TenantID, in.Name, in.Roles,
+		in.Orgs, ttl)
+	if err != nil {
+		return CreateOutput{}, err
+	}
+	// TokenFields leaves out the hash; the secret is not in the record.
+	s.audit.Record(ctx, c, "apitoken.create", tokenTarget(in.TenantID, out.APIToken.ID),
+		audit.Changes(nil, audit.TokenFields(out.APIToken)))
+	return out, nil
+}
+
+func tokenTarget(tenantID, id string) audit.Target {
+	return audit.Target{TenantID: tenantID, Type: audit.TypeAPIToken, ID: id}
 }
 
 // maxOrgs bounds the organizations one token administers.
@@ -299,5 +316,6 @@ func (s *service) delete(ctx context.Context, c function.Caller, in DeleteInput)
 	if err := s.tokens.Delete(ctx, in.TenantID, in.ID); err != nil {
 		return DeleteOutput{}, err
 	}
+	s.audit.Record(ctx, c, "apitoken.delete", tokenTarget(in.TenantID, in.ID), nil)
 	return DeleteOutput{ID: in.ID}, nil
 }

@@ -6,9 +6,11 @@ package orgs
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/store"
@@ -19,12 +21,14 @@ import (
 type Deps struct {
 	Store store.Store
 	Now   func() time.Time // nil: time.Now
+	Log   *slog.Logger     // nil: slog.Default()
 }
 
 type service struct {
 	tenants store.Tenants
 	orgs    store.Organizations
 	now     func() time.Time
+	audit   audit.Recorder
 }
 
 // Function returns the orgs function.
@@ -33,6 +37,7 @@ func Function(d Deps) *function.Function {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.audit = audit.Recorder{Audit: d.Store.Audit(), Log: d.Log, Now: s.now}
 	f := function.New(FunctionName)
 	function.Op(f, OpCreate, s.create)
 	function.Op(f, OpGet, s.get)
@@ -116,7 +121,16 @@ func (s *service) create(ctx context.Context, c function.Caller,
 	if errs.CodeOf(err) == errs.NotFound {
 		return store.Organization{}, errs.New(errs.NotFound, "parent organization not found")
 	}
-	return o, err
+	if err != nil {
+		return store.Organization{}, err
+	}
+	s.audit.Record(ctx, c, "org.create", orgTarget(o.TenantID, o.ID),
+		audit.Changes(nil, audit.OrgFields(o)))
+	return o, nil
+}
+
+func orgTarget(tenantID, id string) audit.Target {
+	return audit.Target{TenantID: tenantID, Type: audit.TypeOrganization, ID: id}
 }
 
 func (in *GetInput) Validate() error {
@@ -214,8 +228,10 @@ func (s *service) update(ctx context.Context, c function.Caller,
 		}
 	}
 	now := s.stamp()
-	return s.orgs.Update(ctx, in.TenantID, in.ID,
+	var before store.Organization // as fn last saw it, which is what the update replaced
+	o, err := s.orgs.Update(ctx, in.TenantID, in.ID,
 		func(o store.Organization) (store.Organization, error) {
+			before = o
 			if in.Name != nil {
 				o.Name = *in.Name
 			}
@@ -225,6 +241,12 @@ func (s *service) update(ctx context.Context, c function.Caller,
 			o.UpdatedAt = now
 			return o, nil
 		})
+	if err != nil {
+		return store.Organization{}, err
+	}
+	s.audit.Record(ctx, c, "org.update", orgTarget(o.TenantID, o.ID),
+		audit.Changes(audit.OrgFields(before), audit.OrgFields(o)))
+	return o, nil
 }
 
 func (in *DeleteInput) Validate() error {
@@ -251,5 +273,8 @@ func (s *service) delete(ctx context.Context, c function.Caller, in DeleteInput)
 	if err := s.orgs.Delete(ctx, in.TenantID, in.ID); err != nil {
 		return DeleteOutput{}, err
 	}
+	// The action says it all: the organization's fields are not read
+	// again only to be recorded.
+	s.audit.Record(ctx, c, "org.delete", orgTarget(in.TenantID, in.ID), nil)
 	return DeleteOutput{ID: in.ID}, nil
 }

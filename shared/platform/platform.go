@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/wardhq/ward/shared/apitokens"
+	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/config"
 	"github.com/wardhq/ward/shared/function"
@@ -29,16 +30,19 @@ import (
 // and is built on top of an invoker (package platform/facade).
 var Domain = map[string]func(p *Platform) *function.Function{
 	tenants.FunctionName: func(p *Platform) *function.Function {
-		return tenants.Function(tenants.Deps{Store: p.Store})
+		return tenants.Function(tenants.Deps{Store: p.Store, Log: p.Log})
 	},
 	users.FunctionName: func(p *Platform) *function.Function {
 		return users.Function(users.Deps{Store: p.Store, Log: p.Log})
 	},
 	orgs.FunctionName: func(p *Platform) *function.Function {
-		return orgs.Function(orgs.Deps{Store: p.Store})
+		return orgs.Function(orgs.Deps{Store: p.Store, Log: p.Log})
 	},
 	apitokens.FunctionName: func(p *Platform) *function.Function {
-		return apitokens.Function(apitokens.Deps{Store: p.Store, Cache: p.Cache})
+		return apitokens.Function(apitokens.Deps{Store: p.Store, Cache: p.Cache, Log: p.Log})
+	},
+	audit.FunctionName: func(p *Platform) *function.Function {
+		return audit.Function(audit.Deps{Store: p.Store})
 	},
 }
 
@@ -126,7 +130,7 @@ func slicesContains(list []string, s string) bool {
 // DomainNames lists every domain function, for hosts that run them all.
 func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
-		apitokens.FunctionName}
+		apitokens.FunctionName, audit.FunctionName}
 }
 
 // dataFile is the embedded store's file inside the data directory.

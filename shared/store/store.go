@@ -24,6 +24,7 @@ type Store interface {
 	Organizations() Organizations
 	Credentials() Credentials
 	APITokens() APITokens
+	Audit() Audit
 	// Close releases the backend's resources.
 	Close() error
 }
@@ -246,4 +247,65 @@ type APITokens interface {
 	GetByHash(ctx context.Context, hash string) (APIToken, error)
 	List(ctx context.Context, tenantID string, p Page) (items []APIToken, next string, err error)
 	Delete(ctx context.Context, tenantID, id string) error
+}
+
+// AuditEvent records one change made through Ward's operations: who did
+// what to which entity, and which fields changed. It never holds a secret:
+// a password change records only that the password changed.
+type AuditEvent struct {
+	// ID is a version-7 UUID; its time order is the trail's order.
+	ID string `json:"id"`
+	// TenantID is the tenant whose trail holds the event; empty for
+	// system-level events (creating or deleting a tenant, system tokens).
+	TenantID string    `json:"tenantId"`
+	At       time.Time `json:"at"`
+	// Actor is the subject of the caller that made the change.
+	Actor string `json:"actor"`
+	// Action names the operation, "<aggregate>.<verb>", e.g. "user.update".
+	Action     string `json:"action"`
+	TargetType string `json:"targetType"` // "user", "organization", "tenant", "apitoken"
+	TargetID   string `json:"targetId"`   // a version-7 UUID
+	// Changes maps a field name to its value before and after; nil when
+	// the action says it all (a delete, say).
+	Changes   map[string]AuditChange `json:"changes,omitempty"`
+	RequestID string                 `json:"requestId,omitempty"`
+}
+
+// AuditChange is one field's value before and after a change, as text.
+// Old is empty for a created entity, New for a deleted one.
+type AuditChange struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+// AuditFilter narrows an audit listing. The zero filter lists everything.
+type AuditFilter struct {
+	// TargetID, when set, keeps the events about that entity only.
+	TargetID string
+}
+
+// MaxAuditChanges bounds the fields one event may record.
+const MaxAuditChanges = 64
+
+// Audit stores the trail of changes, one trail per tenant plus one for
+// system-level events (TenantID "").
+//
+// Append writes one event; the store checks the IDs (ID, TargetID, and
+// TenantID unless empty, are version-7 UUIDs), that Actor, Action and
+// TargetType are non-empty bounded UTF-8 text, that At is set, and bounds
+// Changes to MaxAuditChanges fields. An ID already taken in any trail is
+// ErrConflict and writes nothing. Events are never updated or deleted.
+//
+// List returns a trail newest first, in descending order of ID (the IDs of
+// one process rise with time; two processes' events of one millisecond
+// are ordered by their IDs' random bits), keeping
+// the paging guarantees of Tenants.List: a cursor stays valid while events
+// are appended (they are newer, so they land before it) and no event is
+// skipped or repeated. Cursors are bound to the trail and to the filter: a
+// cursor of another tenant, another target or another listing is
+// ErrInvalidArgument.
+type Audit interface {
+	Append(ctx context.Context, e AuditEvent) error
+	List(ctx context.Context, tenantID string, f AuditFilter, p Page) (items []AuditEvent,
+		next string, err error)
 }

@@ -5,8 +5,10 @@ package tenants
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
+	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/store"
@@ -17,6 +19,7 @@ import (
 type Deps struct {
 	Store store.Store
 	Now   func() time.Time // nil: time.Now
+	Log   *slog.Logger     // nil: slog.Default()
 }
 
 type service struct {
@@ -24,6 +27,7 @@ type service struct {
 	users   store.Users
 	orgs    store.Organizations
 	now     func() time.Time
+	audit   audit.Recorder
 }
 
 // Function returns the tenants function.
@@ -33,6 +37,7 @@ func Function(d Deps) *function.Function {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.audit = audit.Recorder{Audit: d.Store.Audit(), Log: d.Log, Now: s.now}
 	f := function.New(FunctionName)
 	function.Op(f, OpCreate, s.create)
 	function.Op(f, OpGet, s.get)
@@ -64,7 +69,19 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
-	return s.tenants.Create(ctx, t)
+	t, err := s.tenants.Create(ctx, t)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	// A tenant's creation and deletion are system-level events; what
+	// happens to it in between is in its own trail.
+	s.audit.Record(ctx, c, "tenant.create", tenantTarget("", t.ID),
+		audit.Changes(nil, audit.TenantFields(t)))
+	return t, nil
+}
+
+func tenantTarget(trail, id string) audit.Target {
+	return audit.Target{TenantID: trail, Type: audit.TypeTenant, ID: id}
 }
 
 func (in *GetInput) Validate() error { return validate.ID("id", in.ID) }
@@ -143,13 +160,21 @@ func (s *service) update(ctx context.Context, c function.Caller, in UpdateInput)
 		return store.Tenant{}, err
 	}
 	now := s.stamp()
-	return s.tenants.Update(ctx, in.ID, func(t store.Tenant) (store.Tenant, error) {
+	var before store.Tenant // as fn last saw it, which is what the update replaced
+	t, err := s.tenants.Update(ctx, in.ID, func(t store.Tenant) (store.Tenant, error) {
+		before = t
 		if in.DisplayName != nil {
 			t.DisplayName = *in.DisplayName
 		}
 		t.UpdatedAt = now
 		return t, nil
 	})
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	s.audit.Record(ctx, c, "tenant.update", tenantTarget(t.ID, t.ID),
+		audit.Changes(audit.TenantFields(before), audit.TenantFields(t)))
+	return t, nil
 }
 
 func (in *DeleteInput) Validate() error { return validate.ID("id", in.ID) }
@@ -158,7 +183,8 @@ func (s *service) delete(ctx context.Context, c function.Caller, in DeleteInput)
 	if err := c.RequireSystemAdmin(); err != nil {
 		return DeleteOutput{}, err
 	}
-	if _, err := s.tenants.Get(ctx, in.ID); err != nil {
+	old, err := s.tenants.Get(ctx, in.ID)
+	if err != nil {
 		return DeleteOutput{}, err
 	}
 	// A tenant is deleted only once it is empty (no users, no
@@ -183,5 +209,7 @@ func (s *service) delete(ctx context.Context, c function.Caller, in DeleteInput)
 	if err := s.tenants.Delete(ctx, in.ID); err != nil {
 		return DeleteOutput{}, err
 	}
+	s.audit.Record(ctx, c, "tenant.delete", tenantTarget("", in.ID),
+		audit.Changes(audit.TenantFields(old), nil))
 	return DeleteOutput{ID: in.ID}, nil
 }

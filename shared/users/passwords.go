@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/passwords"
@@ -104,6 +105,8 @@ func (s *service) setPassword(ctx context.Context, c function.Caller,
 	if err := s.creds.SetPassword(ctx, in.TenantID, in.ID, hash, s.stamp()); err != nil {
 		return PasswordOutput{}, err
 	}
+	s.audit.Record(ctx, c, "user.setPassword", userTarget(in.TenantID, in.ID),
+		audit.Changed("password"))
 	return PasswordOutput{ID: in.ID}, nil
 }
 
@@ -169,6 +172,8 @@ func (s *service) changePassword(ctx context.Context, c function.Caller,
 	if err := s.creds.SetPassword(ctx, in.TenantID, in.ID, hash, s.stamp()); err != nil {
 		return PasswordOutput{}, err
 	}
+	s.audit.Record(ctx, c, "user.changePassword", userTarget(in.TenantID, in.ID),
+		audit.Changed("password"))
 	return PasswordOutput{ID: in.ID}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/orgs"
@@ -37,6 +38,7 @@ type service struct {
 	hasher  *passwords.Hasher
 	now     func() time.Time
 	log     *slog.Logger
+	audit   audit.Recorder
 }
 
 // Function returns the users function.
@@ -55,6 +57,7 @@ func Function(d Deps) *function.Function {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.audit = audit.Recorder{Audit: d.Store.Audit(), Log: s.log, Now: s.now}
 	f := function.New(FunctionName)
 	function.Op(f, OpCreate, s.create)
 	function.Op(f, OpGet, s.get)
@@ -219,8 +222,12 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 	}
 
 	u, err = s.users.Create(ctx, u)
-	if err != nil || hash == "" {
+	if err != nil {
 		return u, err
+	}
+	if hash == "" {
+		s.recordCreate(ctx, c, u, false)
+		return u, nil
 	}
 	if err := s.creds.SetPassword(ctx, u.TenantID, u.ID, hash, now); err != nil {
 		// The user and its password are two writes. When the second fails
@@ -237,7 +244,26 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 		}
 		return store.User{}, err
 	}
+	s.recordCreate(ctx, c, u, true)
 	return u, nil
+}
+
+// recordCreate records a created user; withPassword notes, without the
+// password, that one was set.
+func (s *service) recordCreate(ctx context.Context, c function.Caller, u store.User,
+	withPassword bool) {
+	changes := audit.Changes(nil, audit.UserFields(u))
+	if withPassword {
+		if changes == nil {
+			changes = map[string]store.AuditChange{}
+		}
+		changes["password"] = store.AuditChange{New: audit.SecretChanged}
+	}
+	s.audit.Record(ctx, c, "user.create", userTarget(u.TenantID, u.ID), changes)
+}
+
+func userTarget(tenantID, id string) audit.Target {
+	return audit.Target{TenantID: tenantID, Type: audit.TypeUser, ID: id}
 }
 
 func (in *GetInput) Validate() error {
@@ -349,7 +375,9 @@ func (s *service) update(ctx context.Context, c function.Caller, in UpdateInput)
 		return store.User{}, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
+	var before store.User // as fn last saw it, which is what the update replaced
 	u, err := s.users.Update(ctx, in.TenantID, in.ID, func(u store.User) (store.User, error) {
+		before = u
 		if !wide {
 			if err := s.reachOrg(ctx, c, in.TenantID, u.OrgID); err != nil {
 				if errs.CodeOf(err) == errs.NotFound {
@@ -382,6 +410,8 @@ func (s *service) update(ctx context.Context, c function.Caller, in UpdateInput)
 	if err != nil {
 		return store.User{}, err
 	}
+	s.audit.Record(ctx, c, "user.update", userTarget(u.TenantID, u.ID),
+		audit.Changes(audit.UserFields(before), audit.UserFields(u)))
 	return u, nil
 }
 
@@ -397,11 +427,14 @@ func (in *DeleteInput) Validate() error {
 // administrator's reach in the instant between the two is deleted all the
 // same; a delete conditional on the version read would close that.
 func (s *service) delete(ctx context.Context, c function.Caller, in DeleteInput) (DeleteOutput, error) {
-	if _, err := s.reachUser(ctx, c, in.TenantID, in.ID); err != nil {
+	u, err := s.reachUser(ctx, c, in.TenantID, in.ID)
+	if err != nil {
 		return DeleteOutput{}, err
 	}
 	if err := s.users.Delete(ctx, in.TenantID, in.ID); err != nil {
 		return DeleteOutput{}, err
 	}
+	s.audit.Record(ctx, c, "user.delete", userTarget(in.TenantID, in.ID),
+		audit.Changes(audit.UserFields(u), nil))
 	return DeleteOutput{ID: in.ID}, nil
 }

@@ -32,6 +32,9 @@
 //	             for system tokens)
 //	tokenHashes  hash → id
 //	tokenExpiry  expiry (Unix ms, uint64, big endian) + id → nothing
+//	audit        scope + id → audit event record (scope: tenant id, or 16
+//	             zero bytes for system-level events)
+//	auditTargets scope + target id + id → nothing
 package bolt
 
 import (
@@ -60,10 +63,11 @@ var _ store.Store = (*Store)(nil)
 // the upgraded file rather than drop the fields it does not know.
 // Version 3 added organizations and the users' organization; files of
 // versions 1 and 2 have neither, and are upgraded in place the same way.
-const schemaVersion = 3
+// Version 4 added the audit trail (two new buckets, nothing else).
+const schemaVersion = 4
 
 // upgradableFrom lists the versions Open upgrades to schemaVersion.
-var upgradableFrom = []uint64{1, 2}
+var upgradableFrom = []uint64{1, 2, 3}
 
 var (
 	bucketMeta        = []byte("meta")
@@ -82,12 +86,14 @@ var (
 	bucketOrgNames    = []byte("orgNames")
 	bucketOrgChildren = []byte("orgChildren")
 	bucketOrgUsers    = []byte("orgUsers")
+	bucketAudit       = []byte("audit")
+	bucketAuditTarget = []byte("auditTargets")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketTenants, bucketTenantNames, bucketUsers, bucketUserNames,
 		bucketUserEmails, bucketUserCounts, bucketCredentials, bucketTokens,
 		bucketTokenScopes, bucketTokenHashes, bucketTokenExpiry, bucketOrgs, bucketOrgNames,
-		bucketOrgChildren, bucketOrgUsers,
+		bucketOrgChildren, bucketOrgUsers, bucketAudit, bucketAuditTarget,
 	}
 	keySchema = []byte("schema")
 )
@@ -188,6 +194,9 @@ func (s *Store) Credentials() store.Credentials { return credentials{s} }
 // Organizations returns the organization store.
 func (s *Store) Organizations() store.Organizations { return organizations{s} }
 func (s *Store) APITokens() store.APITokens         { return apiTokens{s} }
+
+// Audit returns the audit trail store.
+func (s *Store) Audit() store.Audit { return audit{s} }
 
 // view runs fn in a read transaction.
 func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {

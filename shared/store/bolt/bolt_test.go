@@ -387,3 +387,40 @@ func BenchmarkUserCreate(b *testing.B) {
 		}
 	}
 }
+
+func TestAFileOfSchemaThreeIsUpgraded(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := t.Context()
+	tn, err := s.Tenants().Create(ctx, store.Tenant{ID: newID(), Name: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Turn the file back into version 3: no audit trail.
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketAudit, bucketAuditTarget} {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte{0, 0, 0, 0, 0, 0, 0, 3})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatalf("open a file of schema 3: %v", err)
+	}
+	defer s2.Close()
+	e := store.AuditEvent{ID: newID(), TenantID: tn.ID, At: time.Now(), Actor: "root",
+		Action: "tenant.update", TargetType: "tenant", TargetID: tn.ID}
+	if err := s2.Audit().Append(ctx, e); err != nil {
+		t.Fatalf("append an audit event after the upgrade: %v", err)
+	}
+	got, _, err := s2.Audit().List(ctx, tn.ID, store.AuditFilter{}, store.Page{})
+	if err != nil || len(got) != 1 || got[0].ID != e.ID {
+		t.Errorf("trail after the upgrade = %v, %v; want the one event", got, err)
+	}
+}

@@ -37,6 +37,9 @@ func TestEmbeddedMigrationsLoad(t *testing.T) {
 	if len(ms) < 3 || ms[2].Name != "0003_organizations" || len(ms[2].Statements) != 5 {
 		t.Errorf("third migration = %+v, want 0003 with 5 statements", ms[2:])
 	}
+	if len(ms) < 4 || ms[3].Name != "0004_audit" || len(ms[3].Statements) != 3 {
+		t.Errorf("fourth migration = %+v, want 0004 with 3 statements", ms[3:])
+	}
 }
 
 func TestAddColumnIsRecognised(t *testing.T) {

@@ -154,6 +154,9 @@ func (s *Store) Credentials() store.Credentials { return credentials{s} }
 // APITokens returns the API token store.
 func (s *Store) APITokens() store.APITokens { return apiTokens{s} }
 
+// Audit returns the audit trail store.
+func (s *Store) Audit() store.Audit { return audit{s} }
+
 // Close closes the session.
 func (s *Store) Close() error {
 	s.sess.Close()

@@ -176,7 +176,7 @@ func TestMigrationsAreRecorded(t *testing.T) {
 	_, cfg := openStore(t)
 	want := map[int]string{}
 	for v, name := range []string{"0001_init", "0002_user_contact_and_credentials",
-		"0003_organizations"} {
+		"0003_organizations", "0004_audit"} {
 		src, err := os.ReadFile("migrations/" + name + ".cql")
 		if err != nil {
 			t.Fatal(err)
@@ -241,8 +241,8 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 
 	var records int
 	err = sess.Query(`SELECT COUNT(*) FROM ` + cfg.Keyspace + `.schema_migrations`).Scan(&records)
-	if err != nil || records != 3 {
-		t.Errorf("%d migration records after concurrent opens (%v), want 3", records, err)
+	if err != nil || records != 4 {
+		t.Errorf("%d migration records after concurrent opens (%v), want 4", records, err)
 	}
 }
 

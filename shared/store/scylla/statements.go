@@ -20,6 +20,9 @@ type statements struct {
 
 	tokenInsert, tokenHashInsert, tokenGet, tokenList, tokenDelete string
 	tokenByHash, tokenHashDelete                                   string
+
+	auditMonthInsert, auditMonthList, auditInsert, auditGet, auditList string
+	auditTargetInsert, auditTargetList                                 string
 }
 
 const (
@@ -29,6 +32,7 @@ const (
 	orgCols = `tenant_id, id, parent_id, name, display_name, depth, created_at, updated_at, ` +
 		`version`
 	tokenCols = `scope, id, hash, name, subject, tenant_id, roles, orgs, created_at, expires_at`
+	auditCols = `id, tenant_id, at, actor, action, target_type, target_id, changes, request_id`
 )
 
 func newStatements(keyspace string) statements {
@@ -119,5 +123,20 @@ func newStatements(keyspace string) statements {
     WHERE hash = ?`),
 		tokenHashDelete: r.Replace(`DELETE FROM {ks}.api_tokens_by_hash WHERE hash = ?
     IF id = ?`),
+
+		auditMonthInsert: r.Replace(`INSERT INTO {ks}.audit_months (scope, month)
+    VALUES (?, ?)`),
+		auditMonthList: r.Replace(`SELECT month FROM {ks}.audit_months
+    WHERE scope = ? AND month <= ?`),
+		auditInsert: r.Replace(`INSERT INTO {ks}.audit_events (scope, month, ` + auditCols + `)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
+		auditGet: r.Replace(`SELECT ` + auditCols + ` FROM {ks}.audit_events
+    WHERE scope = ? AND month = ? AND id = ?`),
+		auditList: r.Replace(`SELECT ` + auditCols + ` FROM {ks}.audit_events
+    WHERE scope = ? AND month = ? AND id < ? LIMIT ?`),
+		auditTargetInsert: r.Replace(`INSERT INTO {ks}.audit_by_target (scope, ` + auditCols + `)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		auditTargetList: r.Replace(`SELECT ` + auditCols + ` FROM {ks}.audit_by_target
+    WHERE scope = ? AND target_id = ? AND id < ? LIMIT ?`),
 	}
 }

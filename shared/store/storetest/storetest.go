@@ -59,6 +59,10 @@
 //     (now >= ExpiresAt): GetByHash, List and Delete no longer see it.
 //     Creating a token whose ExpiresAt is already past is
 //     ErrInvalidArgument.
+//   - An audit trail lists newest first (descending ID); an audit event's
+//     TargetID is a version-7 UUID like any ID, and At keeps milliseconds
+//     and comes back in UTC. A cursor of one trail or filter is
+//     ErrInvalidArgument in another.
 //
 // Subtests run one after another; none calls t.Parallel, so a backend may
 // share one server between them.
@@ -106,6 +110,7 @@ func Run(t *testing.T, open func(t *testing.T) Env) {
 	t.Run("Organizations", func(t *testing.T) { runAll(t, open, orgTests) })
 	t.Run("Credentials", func(t *testing.T) { runAll(t, open, credentialTests) })
 	t.Run("APITokens", func(t *testing.T) { runAll(t, open, tokenTests) })
+	t.Run("Audit", func(t *testing.T) { runAll(t, open, auditTests) })
 	t.Run("Paging", func(t *testing.T) {
 		for _, l := range listings {
 			t.Run(l.name, func(t *testing.T) {
