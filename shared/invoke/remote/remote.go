@@ -6,11 +6,8 @@ package remote
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/invoke/httpinvoke"
@@ -36,11 +33,11 @@ func Routes(ctx context.Context, targets map[string]string, key []byte, local in
 	}
 	r := invoke.Router{Default: local, Routes: map[string]invoke.Invoker{}}
 	if len(lambdaFns) > 0 {
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		client, err := lambdaClient(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("aws config: %w", err)
+			return nil, err
 		}
-		inv, err := lambdainvoke.New(lambda.NewFromConfig(awsCfg), lambdainvoke.Config{Functions: lambdaFns})
+		inv, err := lambdainvoke.New(client, lambdainvoke.Config{Functions: lambdaFns})
 		if err != nil {
 			return nil, err
 		}
