@@ -8,7 +8,6 @@ import (
 	"context"
 	"strings"
 
-
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/invoke/httpinvoke"
 	"github.com/wardhq/ward/shared/invoke/lambdainvoke"
