@@ -3,7 +3,6 @@ package graphql
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/httpx"
 	"github.com/wardhq/ward/shared/invoke"
 )
 
@@ -83,33 +83,9 @@ func Function(inv invoke.Invoker, opts Options) *function.Function {
 // The access log line is the server's (shared/httpx); the facade adds a
 // debug line per GraphQL request and an error line per fault.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := requestID(r.Header.Get("X-Request-Id"))
-	w.Header().Set("X-Request-Id", id)
+	id := httpx.RequestID(r.Header.Get(httpx.RequestIDHeader))
+	w.Header().Set(httpx.RequestIDHeader, id)
 	h.mux.ServeHTTP(w, r.WithContext(function.WithRequestID(r.Context(), id)))
-}
-
-// maxRequestIDLen bounds a request ID taken from the client.
-const maxRequestIDLen = 64
-
-// requestID returns the client's X-Request-Id when it is 1 to 64
-// characters of [A-Za-z0-9._-], else a fresh random one.
-func requestID(given string) string {
-	if len(given) > 0 && len(given) <= maxRequestIDLen && saneID(given) {
-		return given
-	}
-	return rand.Text()
-}
-
-func saneID(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '_' || c == '.'
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 func serveHealth(w http.ResponseWriter, _ *http.Request) {

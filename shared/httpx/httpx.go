@@ -26,8 +26,16 @@ func NewRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// saneRequestID accepts an inbound ID only when it is short and plain, so
-// that it can go into logs and headers as it is.
+// RequestID returns the inbound request ID when it is sane (1 to 64
+// characters of [A-Za-z0-9._-], fit for logs and headers as it is), else a
+// fresh one.
+func RequestID(given string) string {
+	if saneRequestID(given) {
+		return given
+	}
+	return NewRequestID()
+}
+
 func saneRequestID(id string) bool {
 	if id == "" || len(id) > 64 {
 		return false
@@ -71,10 +79,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get(RequestIDHeader)
-		if !saneRequestID(id) {
-			id = NewRequestID()
-		}
+		id := RequestID(r.Header.Get(RequestIDHeader))
 		r.Header.Set(RequestIDHeader, id)
 		w.Header().Set(RequestIDHeader, id)
 		ctx := function.WithRequestID(r.Context(), id)
