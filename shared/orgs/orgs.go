@@ -134,10 +134,7 @@ func orgTarget(tenantID, id string) audit.Target {
 }
 
 func (in *GetInput) Validate() error {
-	if err := validate.ID("tenantId", in.TenantID); err != nil {
-		return err
-	}
-	return validate.ID("id", in.ID)
+	return validate.TenantAndID(in.TenantID, in.ID)
 }
 
 func (s *service) get(ctx context.Context, c function.Caller, in GetInput) (store.Organization,
@@ -250,10 +247,7 @@ func (s *service) update(ctx context.Context, c function.Caller,
 }
 
 func (in *DeleteInput) Validate() error {
-	if err := validate.ID("tenantId", in.TenantID); err != nil {
-		return err
-	}
-	return validate.ID("id", in.ID)
+	return validate.TenantAndID(in.TenantID, in.ID)
 }
 
 // delete removes an organization without children or users, under the

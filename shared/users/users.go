@@ -267,10 +267,7 @@ func userTarget(tenantID, id string) audit.Target {
 }
 
 func (in *GetInput) Validate() error {
-	if err := validate.ID("tenantId", in.TenantID); err != nil {
-		return err
-	}
-	return validate.ID("id", in.ID)
+	return validate.TenantAndID(in.TenantID, in.ID)
 }
 
 func (s *service) get(ctx context.Context, c function.Caller, in GetInput) (store.User, error) {
@@ -416,10 +413,7 @@ func (s *service) update(ctx context.Context, c function.Caller, in UpdateInput)
 }
 
 func (in *DeleteInput) Validate() error {
-	if err := validate.ID("tenantId", in.TenantID); err != nil {
-		return err
-	}
-	return validate.ID("id", in.ID)
+	return validate.TenantAndID(in.TenantID, in.ID)
 }
 
 // delete checks reach, then deletes. Known shortcoming: the store's

@@ -86,3 +86,11 @@ func Text(field, s string, max int) error {
 	}
 	return nil
 }
+
+// TenantAndID checks the pair that names one object inside a tenant.
+func TenantAndID(tenantID, id string) error {
+	if err := ID("tenantId", tenantID); err != nil {
+		return err
+	}
+	return ID("id", id)
+}

@@ -61,3 +61,16 @@ func TestSlugAndText(t *testing.T) {
 		t.Error("Text checks are wrong")
 	}
 }
+
+func TestTenantAndIDNamesTheBadField(t *testing.T) {
+	var e *errs.Error
+	if err := TenantAndID("x", NewID()); !errors.As(err, &e) || e.Field != "tenantId" {
+		t.Errorf("bad tenant: %v", err)
+	}
+	if err := TenantAndID(NewID(), "x"); !errors.As(err, &e) || e.Field != "id" {
+		t.Errorf("bad id: %v", err)
+	}
+	if err := TenantAndID(NewID(), NewID()); err != nil {
+		t.Errorf("good pair: %v", err)
+	}
+}
