@@ -25,19 +25,70 @@ type Store interface {
 	Credentials() Credentials
 	APITokens() APITokens
 	Audit() Audit
+	Groups() Groups
+	Verifications() Verifications
 	// Close releases the backend's resources.
 	Close() error
 }
 
 // Tenant is an isolated space of users, clients and policies.
 type Tenant struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"` // unique slug, lower case
-	DisplayName string    `json:"displayName"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
-	Version     int64     `json:"version"` // set by the store; bumped on each update
+	ID          string `json:"id"`
+	Name        string `json:"name"` // unique slug, lower case
+	DisplayName string `json:"displayName"`
+	// Registration says who may create an account by self-service; the
+	// zero value is RegistrationClosed.
+	Registration RegistrationMode `json:"registration,omitempty"`
+	// UserSchema declares the profile attributes the tenant's users may
+	// carry (User.Attributes). The store keeps it as given, bounded by
+	// MaxSchemaAttributes; checking it is the tenants service's work.
+	UserSchema []AttributeDef `json:"userSchema,omitempty"`
+	CreatedAt  time.Time      `json:"createdAt"`
+	UpdatedAt  time.Time      `json:"updatedAt"`
+	Version    int64          `json:"version"` // set by the store; bumped on each update
 }
+
+// RegistrationMode is a tenant's self-service registration policy.
+type RegistrationMode string
+
+const (
+	RegistrationClosed RegistrationMode = "CLOSED" // accounts are made by administrators only
+	RegistrationOpen   RegistrationMode = "OPEN"   // anyone may register
+	RegistrationInvite RegistrationMode = "INVITE" // only with an invitation sent by an administrator
+)
+
+// AttributeDef declares one profile attribute of a tenant's users.
+type AttributeDef struct {
+	// Name is the attribute's key in User.Attributes: a letter, then
+	// letters, digits or underscores, at most 64 bytes.
+	Name string        `json:"name"`
+	Type AttributeType `json:"type"`
+	// Required attributes must be present on every create and update.
+	Required bool `json:"required,omitempty"`
+	// MaxLength bounds a STRING attribute, in characters (0: 256).
+	MaxLength int `json:"maxLength,omitempty"`
+	// Enum, when set, lists the values a STRING attribute may take.
+	Enum []string `json:"enum,omitempty"`
+	// UserEditable attributes may be set by the user in self-service;
+	// the others by administrators only.
+	UserEditable bool `json:"userEditable,omitempty"`
+}
+
+// AttributeType is the JSON type of an attribute's value.
+type AttributeType string
+
+const (
+	AttributeString  AttributeType = "STRING"  // a JSON string
+	AttributeNumber  AttributeType = "NUMBER"  // a JSON number (float64 once decoded)
+	AttributeBoolean AttributeType = "BOOLEAN" // true or false
+)
+
+// Bounds of profile data, checked by the store as well as the services.
+const (
+	MaxSchemaAttributes = 64       // attributes one tenant may declare
+	MaxAttributesBytes  = 16 << 10 // a user's Attributes as JSON
+	MaxPreferences      = 32       // entries in a user's Preferences
+)
 
 // User is a person or account inside one tenant. It carries no secret:
 // operations return it to clients as it is, so passwords and other
@@ -54,10 +105,21 @@ type User struct {
 	Status        UserStatus `json:"status"`
 	// OrgID is the organization the user belongs to; empty for a user at
 	// tenant level. When set it names an organization of the same tenant.
-	OrgID     string    `json:"orgId,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-	Version   int64     `json:"version"`
+	OrgID string `json:"orgId,omitempty"`
+	// Attributes are profile attributes, checked by the users service
+	// against the tenant's UserSchema. Values are strings, float64
+	// numbers or booleans. The store bounds their JSON form by
+	// MaxAttributesBytes and keeps them otherwise as given.
+	Attributes map[string]any `json:"attributes,omitempty"`
+	// Locale is the user's preferred language (BCP 47, e.g. "fr-CA");
+	// messages to the user use it. Empty: the tenant's default.
+	Locale string `json:"locale,omitempty"`
+	// Preferences are the user's own settings (time zone, notification
+	// choices...), at most MaxPreferences short entries.
+	Preferences map[string]string `json:"preferences,omitempty"`
+	CreatedAt   time.Time         `json:"createdAt"`
+	UpdatedAt   time.Time         `json:"updatedAt"`
+	Version     int64             `json:"version"`
 }
 
 // UserStatus is the lifecycle state of a user.
@@ -107,7 +169,8 @@ const (
 // the tenant, applies fn and writes the result only if nobody wrote in
 // between (compare-and-swap on Version); fn may run more than once, and an
 // error from fn is returned as is with nothing written. Update may change
-// DisplayName only; ID, Name and CreatedAt are kept.
+// DisplayName, Registration and UserSchema; ID, Name and CreatedAt are
+// kept. A UserSchema longer than MaxSchemaAttributes is ErrInvalidArgument.
 //
 // List returns tenants in a stable order (by ID); a cursor stays valid while
 // entities are added or removed, and no entity present for the whole listing
@@ -133,7 +196,15 @@ type Tenants interface {
 // verified flags are plain fields: the store checks only that Phone is
 // bounded UTF-8 text; its format is the caller's to check. A non-empty
 // OrgID must name an organization of the tenant, else Create and Update are
-// ErrInvalidArgument (field orgId) and write nothing.
+// ErrInvalidArgument (field orgId) and write nothing. Attributes, Locale
+// and Preferences are kept as given within the bounds above. Delete also
+// removes the user from every group.
+//
+// Search lists, like List, the tenant's users that match every set field
+// of the filter; its cursors are bound to the filter (a cursor of another
+// listing or filter is ErrInvalidArgument). A backend may scan to find
+// matches, and may then return fewer than Limit items with a non-empty
+// cursor: callers page on until the cursor is empty.
 type Users interface {
 	Create(ctx context.Context, u User) (User, error)
 	Get(ctx context.Context, tenantID, id string) (User, error)
@@ -150,6 +221,21 @@ type Users interface {
 	// cursor of List or of another organization is ErrInvalidArgument.
 	ListByOrg(ctx context.Context, tenantID, orgID string, p Page) (items []User, next string,
 		err error)
+	Search(ctx context.Context, tenantID string, f UserFilter, p Page) (items []User,
+		next string, err error)
+}
+
+// UserFilter narrows a user listing; empty fields match everything.
+type UserFilter struct {
+	Status  UserStatus `json:"status,omitempty"`
+	OrgID   string     `json:"orgId,omitempty"`
+	GroupID string     `json:"groupId,omitempty"` // members of this group
+	// Attribute and Value keep users whose attribute of that name equals
+	// Value: a string attribute as is, a number in Go's shortest
+	// 'g' formatting (strconv.FormatFloat(v, 'g', -1, 64)), a boolean as
+	// "true" or "false". Value without Attribute is ErrInvalidArgument.
+	Attribute string `json:"attribute,omitempty"`
+	Value     string `json:"value,omitempty"`
 }
 
 // Organization groups users inside a tenant. Organizations nest: ParentID
@@ -242,11 +328,16 @@ type Credentials interface {
 // on this to be created exactly once. A token whose ExpiresAt has passed is gone:
 // GetByHash returns ErrNotFound for it (backends may delete it lazily, but
 // never return it).
+//
+// DeleteBySubject deletes every token of the tenant whose Subject is
+// subject and reports how many it deleted; tokens of other tenants are
+// untouched. It revokes a user's credentials after a password reset.
 type APITokens interface {
 	Create(ctx context.Context, t APIToken) (APIToken, error)
 	GetByHash(ctx context.Context, hash string) (APIToken, error)
 	List(ctx context.Context, tenantID string, p Page) (items []APIToken, next string, err error)
 	Delete(ctx context.Context, tenantID, id string) error
+	DeleteBySubject(ctx context.Context, tenantID, subject string) (int, error)
 }
 
 // AuditEvent records one change made through Ward's operations: who did
@@ -308,4 +399,20 @@ type Audit interface {
 	Append(ctx context.Context, e AuditEvent) error
 	List(ctx context.Context, tenantID string, f AuditFilter, p Page) (items []AuditEvent,
 		next string, err error)
+}
+
+type bulkKey struct{}
+
+// WithBulk marks ctx as carrying one of many concurrent writes of a bulk
+// operation (an import). A backend may then trade the latency of each write
+// for throughput, for instance by committing several writers' changes in
+// one transaction; the contracts above hold all the same.
+func WithBulk(ctx context.Context) context.Context {
+	return context.WithValue(ctx, bulkKey{}, true)
+}
+
+// Bulk reports whether ctx was marked by WithBulk.
+func Bulk(ctx context.Context) bool {
+	b, _ := ctx.Value(bulkKey{}).(bool)
+	return b
 }

@@ -348,3 +348,63 @@ func (ts apiTokens) Delete(ctx context.Context, tenantID, id string) error {
 	}
 	return nil
 }
+
+// DeleteBySubject deletes, in one transaction, the scope's tokens whose
+// Subject is subject. It reads every token of the scope to find them (no
+// index by subject): a scope's tokens are expected to number in the
+// hundreds at most. Expired tokens of the subject go too but are not
+// counted, as they were gone already. An empty subject is refused rather
+// than taken to mean the tokens that have none.
+func (ts apiTokens) DeleteBySubject(ctx context.Context, tenantID, subject string) (int, error) {
+	scope, err := parseScope(tenantID)
+	if err != nil {
+		return 0, err
+	}
+	if subject == "" {
+		return 0, errs.Invalid("subject", "is required")
+	}
+	if err := checkText("subject", subject); err != nil {
+		return 0, err
+	}
+
+	now := ts.s.now()
+	n := 0
+	err = ts.s.update(ctx, func(tx *bbolt.Tx) error {
+		n = 0
+		type victim struct {
+			id  uuid.UUID
+			rec tokenRec
+		}
+		var victims []victim
+		err := scan(tx.Bucket(bucketTokenScopes), scope[:], nil,
+			func(id uuid.UUID, _ []byte) (bool, error) {
+				rec, ok, err := getToken(tx, id)
+				switch {
+				case err != nil:
+					return false, err
+				case !ok:
+					return false, errs.New(errs.Unavailable, "token scope index is out of step")
+				case rec.Subject == subject:
+					victims = append(victims, victim{id, rec})
+				}
+				return true, nil
+			})
+		if err != nil {
+			return err
+		}
+		// Deleting while a cursor walks the bucket would move the cursor.
+		for _, v := range victims {
+			if !v.rec.expired(now) {
+				n++
+			}
+			if err := deleteToken(tx, v.id, v.rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}

@@ -2,8 +2,11 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	bbolt "go.etcd.io/bbolt"
@@ -14,26 +17,86 @@ import (
 
 type tenants struct{ s *Store }
 
+// tenantRec is a tenant as stored. Records of schema 4 and before have
+// neither Registration nor UserSchema, and read back with both empty.
 type tenantRec struct {
-	Name        string `json:"n"`
-	DisplayName string `json:"d,omitempty"`
-	Created     int64  `json:"c"`
-	Updated     int64  `json:"u"`
-	Version     int64  `json:"v"`
+	Name         string `json:"n"`
+	DisplayName  string `json:"d,omitempty"`
+	Registration string `json:"r,omitempty"`
+	// UserSchema is kept as the JSON array it encodes to.
+	UserSchema []store.AttributeDef `json:"us,omitempty"`
+	Created    int64                `json:"c"`
+	Updated    int64                `json:"u"`
+	Version    int64                `json:"v"`
 }
 
 func (r tenantRec) tenant(id uuid.UUID) store.Tenant {
 	return store.Tenant{
 		ID: id.String(), Name: r.Name, DisplayName: r.DisplayName,
+		Registration: store.RegistrationMode(r.Registration), UserSchema: cloneSchema(r.UserSchema),
 		CreatedAt: fromMS(r.Created), UpdatedAt: fromMS(r.Updated), Version: r.Version,
 	}
 }
 
 func tenantRecOf(t store.Tenant) tenantRec {
 	return tenantRec{
-		Name: t.Name, DisplayName: t.DisplayName,
-		Created: toMS(t.CreatedAt), Updated: toMS(t.UpdatedAt), Version: t.Version,
+		Name: t.Name, DisplayName: t.DisplayName, Registration: string(t.Registration),
+		UserSchema: cloneSchema(t.UserSchema),
+		Created:    toMS(t.CreatedAt), Updated: toMS(t.UpdatedAt), Version: t.Version,
 	}
+}
+
+// cloneSchema copies a schema deeply enough that no caller shares its
+// Enum slices with the store; an empty schema becomes nil.
+func cloneSchema(defs []store.AttributeDef) []store.AttributeDef {
+	if len(defs) == 0 {
+		return nil
+	}
+	out := slices.Clone(defs)
+	for i := range out {
+		out[i].Enum = slices.Clone(out[i].Enum)
+	}
+	return out
+}
+
+// maxSchemaBytes bounds a UserSchema as JSON. Package store bounds only the
+// number of attributes; this keeps one tenant record from growing without
+// limit through long enums. Every backend has the same bound.
+const maxSchemaBytes = 256 << 10
+
+// checkTenantFields checks what Create and Update may set besides the name.
+func checkTenantFields(t store.Tenant) error {
+	if err := checkText("displayName", t.DisplayName); err != nil {
+		return err
+	}
+	switch t.Registration {
+	case "", store.RegistrationClosed, store.RegistrationOpen, store.RegistrationInvite:
+	default:
+		return errs.Invalid("registration", "must be CLOSED, OPEN or INVITE")
+	}
+	return checkSchema(t.UserSchema)
+}
+
+// checkSchema bounds a schema and refuses text JSON would not keep as given.
+func checkSchema(defs []store.AttributeDef) error {
+	if len(defs) > store.MaxSchemaAttributes {
+		return errs.Invalid("userSchema", "must declare at most %d attributes",
+			store.MaxSchemaAttributes)
+	}
+	for _, d := range defs {
+		ok := utf8.ValidString(d.Name) && utf8.ValidString(string(d.Type))
+		for _, v := range d.Enum {
+			ok = ok && utf8.ValidString(v)
+		}
+		if !ok {
+			return errs.Invalid("userSchema", "must be valid UTF-8")
+		}
+	}
+	b, err := json.Marshal(defs)
+	if err != nil || len(b) > maxSchemaBytes {
+		return errs.Invalid("userSchema", "must be at most %d bytes as JSON", maxSchemaBytes)
+	}
+	return nil
 }
 
 func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, error) {
@@ -44,7 +107,7 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	if err := checkKey("name", t.Name); err != nil {
 		return store.Tenant{}, err
 	}
-	if err := checkText("displayName", t.DisplayName); err != nil {
+	if err := checkTenantFields(t); err != nil {
 		return store.Tenant{}, err
 	}
 	rec := tenantRecOf(t)
@@ -184,9 +247,10 @@ func (ts tenants) Update(ctx context.Context, id string,
 		t.ID, t.Name, t.CreatedAt = old.ID, old.Name, old.CreatedAt
 		t.Version = old.Version + 1
 		t.UpdatedAt = t.UpdatedAt.UTC().Truncate(time.Millisecond)
-		if err := checkText("displayName", t.DisplayName); err != nil {
+		if err := checkTenantFields(t); err != nil {
 			return store.Tenant{}, err
 		}
+		rec := tenantRecOf(t)
 
 		err = ts.s.update(ctx, func(tx *bbolt.Tx) error {
 			cur, ok, err := getTenant(tx, uid)
@@ -198,7 +262,7 @@ func (ts tenants) Update(ctx context.Context, id string,
 			case cur.Version != old.Version:
 				return errLostRace
 			}
-			return tx.Bucket(bucketTenants).Put(uid[:], encode(tenantRecOf(t)))
+			return tx.Bucket(bucketTenants).Put(uid[:], encode(rec))
 		})
 		if errors.Is(err, errLostRace) {
 			continue
@@ -206,7 +270,7 @@ func (ts tenants) Update(ctx context.Context, id string,
 		if err != nil {
 			return store.Tenant{}, err
 		}
-		return t, nil
+		return rec.tenant(uid), nil
 	}
 	return store.Tenant{}, errs.New(errs.Conflict, "tenant changed too often concurrently")
 }

@@ -3,8 +3,12 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"maps"
+	"math"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	bbolt "go.etcd.io/bbolt"
@@ -24,9 +28,14 @@ type userRec struct {
 	DisplayName string `json:"dn,omitempty"`
 	Status      string `json:"st,omitempty"`
 	OrgID       string `json:"o,omitempty"`
-	Created     int64  `json:"c"`
-	Updated     int64  `json:"u"`
-	Version     int64  `json:"v"`
+	// Attributes are kept as the JSON object they encode to; records of
+	// schema 4 and before have none.
+	Attributes  map[string]any    `json:"at,omitempty"`
+	Locale      string            `json:"lc,omitempty"`
+	Preferences map[string]string `json:"pf,omitempty"`
+	Created     int64             `json:"c"`
+	Updated     int64             `json:"u"`
+	Version     int64             `json:"v"`
 }
 
 func (r userRec) user(tenant, id uuid.UUID) store.User {
@@ -34,7 +43,9 @@ func (r userRec) user(tenant, id uuid.UUID) store.User {
 		ID: id.String(), TenantID: tenant.String(), Username: r.Username, Email: r.Email,
 		EmailVerified: r.EmailOK, Phone: r.Phone, PhoneVerified: r.PhoneOK,
 		DisplayName: r.DisplayName, Status: store.UserStatus(r.Status), OrgID: r.OrgID,
-		CreatedAt: fromMS(r.Created), UpdatedAt: fromMS(r.Updated), Version: r.Version,
+		Attributes: maps.Clone(r.Attributes), Locale: r.Locale,
+		Preferences: maps.Clone(r.Preferences),
+		CreatedAt:   fromMS(r.Created), UpdatedAt: fromMS(r.Updated), Version: r.Version,
 	}
 }
 
@@ -78,7 +89,89 @@ func userRecOf(u store.User) (userRec, error) {
 			return userRec{}, err
 		}
 	}
+	if err := checkProfile(u); err != nil {
+		return userRec{}, err
+	}
+	rec.Attributes = maps.Clone(u.Attributes)
+	if len(rec.Attributes) == 0 {
+		rec.Attributes = nil
+	}
+	rec.Locale = u.Locale
+	rec.Preferences = maps.Clone(u.Preferences)
+	if len(rec.Preferences) == 0 {
+		rec.Preferences = nil
+	}
 	return rec, nil
+}
+
+// Bounds of the profile fields that package store leaves to backends.
+// Every backend has the same ones; storetest checks them.
+const (
+	maxLocaleLen    = 64  // bytes; BCP 47 tags in use are far shorter
+	maxPrefKeyLen   = 64  // bytes, non-empty
+	maxPrefValueLen = 256 // bytes
+)
+
+// checkProfile checks the profile fields of u: attributes that JSON keeps
+// exactly (string, finite float64 and bool values, UTF-8 text) within
+// store.MaxAttributesBytes, a bounded locale and bounded preferences.
+func checkProfile(u store.User) error {
+	if err := checkAttributes(u.Attributes); err != nil {
+		return err
+	}
+	if len(u.Locale) > maxLocaleLen || !utf8.ValidString(u.Locale) {
+		return errs.Invalid("locale", "must be UTF-8 text of at most %d bytes", maxLocaleLen)
+	}
+	if len(u.Preferences) > store.MaxPreferences {
+		return errs.Invalid("preferences", "must hold at most %d entries", store.MaxPreferences)
+	}
+	for k, v := range u.Preferences {
+		if k == "" || len(k) > maxPrefKeyLen || !utf8.ValidString(k) {
+			return errs.Invalid("preferences", "keys must be UTF-8 text of 1 to %d bytes",
+				maxPrefKeyLen)
+		}
+		if len(v) > maxPrefValueLen || !utf8.ValidString(v) {
+			return errs.Invalid("preferences", "values must be UTF-8 text of at most %d bytes",
+				maxPrefValueLen)
+		}
+	}
+	return nil
+}
+
+// checkAttributes refuses attributes that would not read back as given:
+// a value of another type (an int would come back as a float64), a number
+// JSON cannot hold, or text that is not UTF-8 (JSON would replace it).
+func checkAttributes(attrs map[string]any) error {
+	if len(attrs) == 0 {
+		return nil
+	}
+	for k, v := range attrs {
+		if !utf8.ValidString(k) {
+			return errs.Invalid("attributes", "names must be valid UTF-8")
+		}
+		switch v := v.(type) {
+		case string:
+			if !utf8.ValidString(v) {
+				return errs.Invalid("attributes", "values must be valid UTF-8")
+			}
+		case float64:
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return errs.Invalid("attributes", "numbers must be finite")
+			}
+		case bool:
+		default:
+			return errs.Invalid("attributes", "values must be strings, float64 numbers or booleans")
+		}
+	}
+	b, err := json.Marshal(attrs)
+	if err != nil {
+		return errs.Invalid("attributes", "must encode as JSON")
+	}
+	if len(b) > store.MaxAttributesBytes {
+		return errs.Invalid("attributes", "must be at most %d bytes as JSON",
+			store.MaxAttributesBytes)
+	}
+	return nil
 }
 
 // moveOrg moves user id's entry in the organization index from the
@@ -385,6 +478,10 @@ func (us users) Delete(ctx context.Context, tenantID, id string) error {
 			return err
 		}
 		if err := moveOrg(tx, tenant, uid, rec, userRec{}); err != nil {
+			return err
+		}
+		// So do the memberships: no group lists a user that is gone.
+		if err := removeMemberships(tx, tenant, uid); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketUsers).Delete(join(tenant[:], uid[:])); err != nil {

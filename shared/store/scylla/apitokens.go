@@ -244,6 +244,15 @@ func (ts apiTokens) Delete(ctx context.Context, tenantID, id string) error {
 	if ts.expired(row.token()) { // gone already; the TTL removes the rows
 		return notFound("API token")
 	}
+	return ts.remove(ctx, scope, row)
+}
+
+// remove deletes a token read from its listing row: the credential (the
+// by-hash row) first, then the listing row. It is ErrNotFound when the
+// listing row went meanwhile.
+func (ts apiTokens) remove(ctx context.Context, scope string, row tokenRow) error {
+	s := ts.s
+	id := row.ID
 	if _, err := s.query(ctx, s.q.tokenHashDelete).Bind(row.Hash, id).
 		ExecCASRelease(); err != nil {
 		held := ts.byHash(row.Hash, id)
@@ -324,4 +333,62 @@ func (r tokenRow) token() store.APIToken {
 		CreatedAt: r.CreatedAt,
 		ExpiresAt: r.ExpiresAt,
 	}
+}
+
+// DeleteBySubject finds the subject's tokens by filtering the scope's
+// partition on subject (ALLOW FILTERING within one partition), a page at
+// a time, and deletes each like Delete. Known shortcoming: it reads the
+// whole partition, so its cost grows with the scope's tokens, not the
+// subject's; an index table by subject would make it proportional, at the
+// price of a third write per token. Expired tokens are skipped: the TTL
+// removes them. An empty subject is refused rather than taken to mean the
+// tokens that have none.
+func (ts apiTokens) DeleteBySubject(ctx context.Context, tenantID, subject string) (int, error) {
+	s := ts.s
+	if err := checkTokenScope(tenantID); err != nil {
+		return 0, err
+	}
+	if subject == "" {
+		return 0, errs.Invalid("subject", "must not be empty")
+	}
+	if err := checkText("subject", subject); err != nil {
+		return 0, err
+	}
+	scope := tokenScope(tenantID)
+	const pageRows = 100
+	var found []tokenRow
+	after := ""
+	for {
+		iter := s.query(ctx, s.q.tokenListBySubject).Bind(scope, after, subject, pageRows).
+			Idempotent(true).Iter()
+		var row tokenRow
+		rows := 0
+		for iter.StructScan(&row) {
+			rows++
+			after = row.ID
+			if !ts.expired(row.token()) {
+				found = append(found, row)
+			}
+			row = tokenRow{}
+		}
+		if err := iter.Close(); err != nil {
+			return 0, ctxErr(ctx, err)
+		}
+		if rows < pageRows {
+			break
+		}
+	}
+
+	n := 0
+	for _, row := range found {
+		err := ts.remove(ctx, scope, row)
+		switch {
+		case err == nil:
+			n++
+		case errs.CodeOf(err) == errs.NotFound: // deleted meanwhile by another call
+		default:
+			return n, err
+		}
+	}
+	return n, nil
 }

@@ -176,7 +176,7 @@ func TestMigrationsAreRecorded(t *testing.T) {
 	_, cfg := openStore(t)
 	want := map[int]string{}
 	for v, name := range []string{"0001_init", "0002_user_contact_and_credentials",
-		"0003_organizations", "0004_audit"} {
+		"0003_organizations", "0004_audit", "0005_groups", "0006_profiles_and_verifications"} {
 		src, err := os.ReadFile("migrations/" + name + ".cql")
 		if err != nil {
 			t.Fatal(err)

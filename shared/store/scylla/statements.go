@@ -20,19 +20,27 @@ type statements struct {
 
 	tokenInsert, tokenHashInsert, tokenGet, tokenList, tokenDelete string
 	tokenByHash, tokenHashDelete                                   string
+	tokenListBySubject                                             string
+
+	verifInsert, verifGet, verifUpdate, verifDelete string
+	verifUserInsert, verifUserList, verifUserDelete string
 
 	auditMonthInsert, auditMonthList, auditInsert, auditGet, auditList string
 	auditTargetInsert, auditTargetList                                 string
 }
 
 const (
-	tenantCols = `id, name, display_name, created_at, updated_at, version`
-	userCols   = `tenant_id, id, username, email, email_verified, phone, phone_verified, ` +
-		`display_name, status, org_id, created_at, updated_at, version`
+	tenantCols = `id, name, display_name, registration, user_schema, created_at, updated_at, ` +
+		`version`
+	userCols = `tenant_id, id, username, email, email_verified, phone, phone_verified, ` +
+		`display_name, status, org_id, attributes, locale, preferences, created_at, ` +
+		`updated_at, version`
 	orgCols = `tenant_id, id, parent_id, name, display_name, depth, created_at, updated_at, ` +
 		`version`
 	tokenCols = `scope, id, hash, name, subject, tenant_id, roles, orgs, created_at, expires_at`
 	auditCols = `id, tenant_id, at, actor, action, target_type, target_id, changes, request_id`
+	verifCols = `tenant_id, id, user_id, purpose, target, secret_hash, code_hash, attempts, ` +
+		`data, created_at, expires_at, used_at, version`
 )
 
 func newStatements(keyspace string) statements {
@@ -50,26 +58,27 @@ func newStatements(keyspace string) statements {
     WHERE kind = ? AND scope = ? AND value = ? IF owner = ?`),
 
 		tenantInsert: r.Replace(`INSERT INTO {ks}.tenants (bucket, ` + tenantCols + `)
-    VALUES (0, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
+    VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
 		tenantGet: r.Replace(`SELECT ` + tenantCols + ` FROM {ks}.tenants
     WHERE bucket = 0 AND id = ?`),
 		tenantList: r.Replace(`SELECT ` + tenantCols + ` FROM {ks}.tenants
     WHERE bucket = 0 AND id > ? LIMIT ?`),
 		tenantUpdate: r.Replace(`UPDATE {ks}.tenants
-    SET display_name = ?, updated_at = ?, version = ?
+    SET display_name = ?, registration = ?, user_schema = ?, updated_at = ?, version = ?
     WHERE bucket = 0 AND id = ? IF version = ?`),
 		tenantDelete: r.Replace(`DELETE FROM {ks}.tenants WHERE bucket = 0 AND id = ?
     IF version = ?`),
 
 		userInsert: r.Replace(`INSERT INTO {ks}.users (` + userCols + `)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
 		userGet: r.Replace(`SELECT ` + userCols + ` FROM {ks}.users
     WHERE tenant_id = ? AND id = ?`),
 		userList: r.Replace(`SELECT ` + userCols + ` FROM {ks}.users
     WHERE tenant_id = ? AND id > ? LIMIT ?`),
 		userUpdate: r.Replace(`UPDATE {ks}.users
     SET username = ?, email = ?, email_verified = ?, phone = ?, phone_verified = ?,
-        display_name = ?, status = ?, org_id = ?, updated_at = ?, version = ?
+        display_name = ?, status = ?, org_id = ?, attributes = ?, locale = ?,
+        preferences = ?, updated_at = ?, version = ?
     WHERE tenant_id = ? AND id = ? IF version = ?`),
 		userDelete: r.Replace(`DELETE FROM {ks}.users WHERE tenant_id = ? AND id = ?
     IF version = ?`),
@@ -123,6 +132,25 @@ func newStatements(keyspace string) statements {
     WHERE hash = ?`),
 		tokenHashDelete: r.Replace(`DELETE FROM {ks}.api_tokens_by_hash WHERE hash = ?
     IF id = ?`),
+		// Filtering within one scope's partition: see apiTokens.DeleteBySubject.
+		tokenListBySubject: r.Replace(`SELECT ` + tokenCols + ` FROM {ks}.api_tokens
+    WHERE scope = ? AND id > ? AND subject = ? LIMIT ? ALLOW FILTERING`),
+
+		verifInsert: r.Replace(`INSERT INTO {ks}.verifications (` + verifCols + `)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?`),
+		verifGet: r.Replace(`SELECT ` + verifCols + ` FROM {ks}.verifications
+    WHERE tenant_id = ? AND id = ?`),
+		verifUpdate: r.Replace(`UPDATE {ks}.verifications USING TTL ?
+    SET attempts = ?, data = ?, used_at = ?, version = ?
+    WHERE tenant_id = ? AND id = ? IF version = ?`),
+		verifDelete: r.Replace(`DELETE FROM {ks}.verifications WHERE tenant_id = ? AND id = ?
+    IF user_id = ? AND purpose = ?`),
+		verifUserInsert: r.Replace(`INSERT INTO {ks}.verifications_by_user
+    (tenant_id, user_id, purpose, id) VALUES (?, ?, ?, ?) USING TTL ?`),
+		verifUserList: r.Replace(`SELECT id FROM {ks}.verifications_by_user
+    WHERE tenant_id = ? AND user_id = ? AND purpose = ?`),
+		verifUserDelete: r.Replace(`DELETE FROM {ks}.verifications_by_user
+    WHERE tenant_id = ? AND user_id = ? AND purpose = ? AND id = ?`),
 
 		auditMonthInsert: r.Replace(`INSERT INTO {ks}.audit_months (scope, month)
     VALUES (?, ?)`),

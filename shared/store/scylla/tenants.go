@@ -2,7 +2,11 @@ package scylla
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
+	"time"
+	"unicode/utf8"
 
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/store"
@@ -19,7 +23,93 @@ func checkTenant(t store.Tenant) error {
 	if err := checkKey("name", t.Name); err != nil {
 		return err
 	}
-	return checkText("displayName", t.DisplayName)
+	return checkTenantFields(t)
+}
+
+// checkTenantFields checks what Create and Update may set besides the name.
+func checkTenantFields(t store.Tenant) error {
+	if err := checkText("displayName", t.DisplayName); err != nil {
+		return err
+	}
+	switch t.Registration {
+	case "", store.RegistrationClosed, store.RegistrationOpen, store.RegistrationInvite:
+	default:
+		return errs.Invalid("registration", "must be CLOSED, OPEN or INVITE")
+	}
+	_, err := encodeSchema(t.UserSchema)
+	return err
+}
+
+// maxSchemaBytes bounds a UserSchema as JSON. Package store bounds only the
+// number of attributes; this keeps one tenant row (all tenants share a
+// partition) from growing without limit through long enums. Every backend
+// has the same bound.
+const maxSchemaBytes = 256 << 10
+
+// encodeSchema returns the JSON kept in the user_schema column ("" for
+// none), refusing a schema too long or with text JSON would not keep.
+func encodeSchema(defs []store.AttributeDef) (string, error) {
+	if len(defs) > store.MaxSchemaAttributes {
+		return "", errs.Invalid("userSchema", "must declare at most %d attributes",
+			store.MaxSchemaAttributes)
+	}
+	if len(defs) == 0 {
+		return "", nil
+	}
+	for _, d := range defs {
+		ok := utf8.ValidString(d.Name) && utf8.ValidString(string(d.Type))
+		for _, v := range d.Enum {
+			ok = ok && utf8.ValidString(v)
+		}
+		if !ok {
+			return "", errs.Invalid("userSchema", "must be valid UTF-8")
+		}
+	}
+	b, err := json.Marshal(defs)
+	if err != nil || len(b) > maxSchemaBytes {
+		return "", errs.Invalid("userSchema", "must be at most %d bytes as JSON", maxSchemaBytes)
+	}
+	return string(b), nil
+}
+
+// tenantRow is a row of the tenants table. Columns added by later
+// migrations are null in older rows and read back empty.
+type tenantRow struct {
+	ID           string    `db:"id"`
+	Name         string    `db:"name"`
+	DisplayName  string    `db:"display_name"`
+	Registration string    `db:"registration"`
+	UserSchema   string    `db:"user_schema"`
+	CreatedAt    time.Time `db:"created_at"`
+	UpdatedAt    time.Time `db:"updated_at"`
+	Version      int64     `db:"version"`
+}
+
+func (r tenantRow) tenant() (store.Tenant, error) {
+	t := store.Tenant{
+		ID: r.ID, Name: r.Name, DisplayName: r.DisplayName,
+		Registration: store.RegistrationMode(r.Registration),
+		CreatedAt:    r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version,
+	}
+	if r.UserSchema != "" {
+		if err := json.Unmarshal([]byte(r.UserSchema), &t.UserSchema); err != nil {
+			return store.Tenant{}, unavailable(err)
+		}
+	}
+	return t, nil
+}
+
+// cloneSchema copies a schema deeply enough that the caller keeps no alias
+// of what the store returns; an empty schema becomes nil.
+func cloneSchema(defs []store.AttributeDef) []store.AttributeDef {
+	if len(defs) == 0 {
+		return nil
+	}
+	out := slices.Clone(defs)
+	for i := range out {
+		out[i].Enum = slices.Clone(out[i].Enum)
+	}
+	return out
 }
 
 // Create claims the name, then inserts the tenant if the ID is free.
@@ -30,6 +120,8 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	}
 	t.CreatedAt, t.UpdatedAt = dbTime(t.CreatedAt), dbTime(t.UpdatedAt)
 	t.Version = 1
+	t.UserSchema = cloneSchema(t.UserSchema)
+	schema, _ := encodeSchema(t.UserSchema) // checked by checkTenant
 
 	taken, err := s.acquire(ctx, claimTenantName, scopeGlobal, t.Name, t.ID, ts.holdsName(t.Name))
 	if errors.Is(err, errClaimTaken) {
@@ -40,7 +132,8 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	}
 
 	applied, err := s.query(ctx, s.q.tenantInsert).
-		Bind(t.ID, t.Name, t.DisplayName, t.CreatedAt, t.UpdatedAt, t.Version).
+		Bind(t.ID, t.Name, t.DisplayName, string(t.Registration), schema, t.CreatedAt,
+			t.UpdatedAt, t.Version).
 		ExecCASRelease()
 	if err != nil {
 		if landed, serr := s.settle(ctx, err, ts.holdsState(t)); serr == nil && landed {
@@ -81,9 +174,8 @@ func (ts tenants) Get(ctx context.Context, id string) (store.Tenant, error) {
 // exactly want.
 func (ts tenants) holdsState(want store.Tenant) func(context.Context) (bool, error) {
 	return func(ctx context.Context) (bool, error) {
-		var got store.Tenant
-		err := serial(ts.s.query(ctx, ts.s.q.tenantGet)).Bind(want.ID).GetRelease(&got)
-		if isNotFound(err) {
+		got, err := ts.getSerial(ctx, want.ID)
+		if errs.CodeOf(err) == errs.NotFound {
 			return false, nil
 		}
 		return err == nil && sameTenant(got, want), err
@@ -91,21 +183,25 @@ func (ts tenants) holdsState(want store.Tenant) func(context.Context) (bool, err
 }
 
 func sameTenant(a, b store.Tenant) bool {
+	aSchema, aErr := encodeSchema(a.UserSchema)
+	bSchema, bErr := encodeSchema(b.UserSchema)
 	return a.ID == b.ID && a.Name == b.Name && a.DisplayName == b.DisplayName &&
+		a.Registration == b.Registration && aErr == nil && bErr == nil &&
+		aSchema == bSchema &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
 		a.Version == b.Version
 }
 
 func (ts tenants) get(ctx context.Context, id string) (store.Tenant, error) {
-	var t store.Tenant
-	err := ts.s.query(ctx, ts.s.q.tenantGet).Bind(id).Idempotent(true).GetRelease(&t)
+	var row tenantRow
+	err := ts.s.query(ctx, ts.s.q.tenantGet).Bind(id).Idempotent(true).GetRelease(&row)
 	if isNotFound(err) {
 		return store.Tenant{}, notFound("tenant")
 	}
 	if err != nil {
 		return store.Tenant{}, ctxErr(ctx, err)
 	}
-	return t, nil
+	return row.tenant()
 }
 
 // GetByName follows the name's claim to its tenant and checks that the
@@ -143,15 +239,20 @@ func (ts tenants) List(ctx context.Context, p store.Page) ([]store.Tenant, strin
 	// One row more than asked tells whether a next page exists.
 	iter := ts.s.query(ctx, ts.s.q.tenantList).Bind(after, limit+1).Idempotent(true).Iter()
 	items := make([]store.Tenant, 0, limit)
-	var t store.Tenant
+	var row tenantRow
 	more := false
-	for iter.StructScan(&t) {
+	for iter.StructScan(&row) {
 		if len(items) == limit {
 			more = true
 			break
 		}
+		t, err := row.tenant()
+		if err != nil {
+			_ = iter.Close()
+			return nil, "", err
+		}
 		items = append(items, t)
-		t = store.Tenant{}
+		row = tenantRow{}
 	}
 	if err := iter.Close(); err != nil {
 		return nil, "", ctxErr(ctx, err)
@@ -183,17 +284,20 @@ func (ts tenants) Update(ctx context.Context, id string,
 		}
 		// ID, Name, CreatedAt and Version are not fn's to change.
 		next.ID, next.Name, next.CreatedAt = old.ID, old.Name, old.CreatedAt
-		if err := checkText("displayName", next.DisplayName); err != nil {
+		if err := checkTenantFields(next); err != nil {
 			return store.Tenant{}, err
 		}
 		next.UpdatedAt = dbTime(next.UpdatedAt)
 		next.Version = old.Version + 1
+		next.UserSchema = cloneSchema(next.UserSchema)
+		schema, _ := encodeSchema(next.UserSchema) // checked above
 
 		var prev struct {
 			Version *int64 `db:"version"`
 		}
 		applied, err := s.query(ctx, s.q.tenantUpdate).
-			Bind(next.DisplayName, next.UpdatedAt, next.Version, id, old.Version).
+			Bind(next.DisplayName, string(next.Registration), schema, next.UpdatedAt,
+				next.Version, id, old.Version).
 			GetCASRelease(&prev)
 		if err != nil {
 			if applied, err = s.settle(ctx, err, ts.holdsState(next)); err != nil {
@@ -259,10 +363,13 @@ func (ts tenants) Delete(ctx context.Context, id string) error {
 
 // getSerial reads a tenant at serial consistency.
 func (ts tenants) getSerial(ctx context.Context, id string) (store.Tenant, error) {
-	var t store.Tenant
-	err := serial(ts.s.query(ctx, ts.s.q.tenantGet)).Bind(id).GetRelease(&t)
+	var row tenantRow
+	err := serial(ts.s.query(ctx, ts.s.q.tenantGet)).Bind(id).GetRelease(&row)
 	if isNotFound(err) {
 		return store.Tenant{}, notFound("tenant")
 	}
-	return t, err
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	return row.tenant()
 }

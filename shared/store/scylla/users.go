@@ -2,7 +2,11 @@ package scylla
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
+	"math"
+	"time"
 	"unicode/utf8"
 
 	"github.com/scylladb/gocqlx/v2"
@@ -55,7 +59,136 @@ func normalizeUser(u store.User) (store.User, error) {
 			return u, err
 		}
 	}
+	if err := checkProfile(u); err != nil {
+		return u, err
+	}
+	// What the store returns is what it reads back: a copy, empty as nil.
+	u.Attributes, u.Preferences = maps.Clone(u.Attributes), maps.Clone(u.Preferences)
+	if len(u.Attributes) == 0 {
+		u.Attributes = nil
+	}
+	if len(u.Preferences) == 0 {
+		u.Preferences = nil
+	}
 	return u, checkStatus(u.Status)
+}
+
+// Bounds of the profile fields that package store leaves to backends.
+// Every backend has the same ones; storetest checks them.
+const (
+	maxLocaleLen    = 64  // bytes; BCP 47 tags in use are far shorter
+	maxPrefKeyLen   = 64  // bytes, non-empty
+	maxPrefValueLen = 256 // bytes
+)
+
+// checkProfile checks the profile fields of u: attributes that JSON keeps
+// exactly, within store.MaxAttributesBytes, a bounded locale and bounded
+// preferences.
+func checkProfile(u store.User) error {
+	if _, err := encodeAttributes(u.Attributes); err != nil {
+		return err
+	}
+	if len(u.Locale) > maxLocaleLen || !utf8.ValidString(u.Locale) {
+		return errs.Invalid("locale", "must be UTF-8 text of at most %d bytes", maxLocaleLen)
+	}
+	if len(u.Preferences) > store.MaxPreferences {
+		return errs.Invalid("preferences", "must hold at most %d entries", store.MaxPreferences)
+	}
+	for k, v := range u.Preferences {
+		if k == "" || len(k) > maxPrefKeyLen || !utf8.ValidString(k) {
+			return errs.Invalid("preferences", "keys must be UTF-8 text of 1 to %d bytes",
+				maxPrefKeyLen)
+		}
+		if len(v) > maxPrefValueLen || !utf8.ValidString(v) {
+			return errs.Invalid("preferences", "values must be UTF-8 text of at most %d bytes",
+				maxPrefValueLen)
+		}
+	}
+	return nil
+}
+
+// encodeAttributes returns the JSON kept in the attributes column ("" for
+// none). It refuses attributes that would not read back as given: a value
+// of another type (an int would come back as a float64), a number JSON
+// cannot hold, or text that is not UTF-8 (JSON would replace it).
+func encodeAttributes(attrs map[string]any) (string, error) {
+	if len(attrs) == 0 {
+		return "", nil
+	}
+	for k, v := range attrs {
+		if !utf8.ValidString(k) {
+			return "", errs.Invalid("attributes", "names must be valid UTF-8")
+		}
+		switch v := v.(type) {
+		case string:
+			if !utf8.ValidString(v) {
+				return "", errs.Invalid("attributes", "values must be valid UTF-8")
+			}
+		case float64:
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return "", errs.Invalid("attributes", "numbers must be finite")
+			}
+		case bool:
+		default:
+			return "", errs.Invalid("attributes",
+				"values must be strings, float64 numbers or booleans")
+		}
+	}
+	b, err := json.Marshal(attrs)
+	if err != nil {
+		return "", errs.Invalid("attributes", "must encode as JSON")
+	}
+	if len(b) > store.MaxAttributesBytes {
+		return "", errs.Invalid("attributes", "must be at most %d bytes as JSON",
+			store.MaxAttributesBytes)
+	}
+	return string(b), nil
+}
+
+// userRow is a row of the users table. Columns added by later migrations
+// are null in older rows and read back empty.
+type userRow struct {
+	TenantID      string            `db:"tenant_id"`
+	ID            string            `db:"id"`
+	Username      string            `db:"username"`
+	Email         string            `db:"email"`
+	EmailVerified bool              `db:"email_verified"`
+	Phone         string            `db:"phone"`
+	PhoneVerified bool              `db:"phone_verified"`
+	DisplayName   string            `db:"display_name"`
+	Status        string            `db:"status"`
+	OrgID         string            `db:"org_id"`
+	Attributes    string            `db:"attributes"`
+	Locale        string            `db:"locale"`
+	Preferences   map[string]string `db:"preferences"`
+	CreatedAt     time.Time         `db:"created_at"`
+	UpdatedAt     time.Time         `db:"updated_at"`
+	Version       int64             `db:"version"`
+}
+
+func (r userRow) user() (store.User, error) {
+	u := store.User{
+		ID: r.ID, TenantID: r.TenantID, Username: r.Username, Email: r.Email,
+		EmailVerified: r.EmailVerified, Phone: r.Phone, PhoneVerified: r.PhoneVerified,
+		DisplayName: r.DisplayName, Status: store.UserStatus(r.Status), OrgID: r.OrgID,
+		Locale: r.Locale, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version,
+	}
+	if len(r.Preferences) > 0 {
+		u.Preferences = r.Preferences
+	}
+	if r.Attributes != "" {
+		if err := json.Unmarshal([]byte(r.Attributes), &u.Attributes); err != nil {
+			return store.User{}, unavailable(err)
+		}
+	}
+	return u, nil
+}
+
+// userArgs are u's values in the order of userCols.
+func userArgs(u store.User, attrs string) []any {
+	return []any{u.TenantID, u.ID, u.Username, u.Email, u.EmailVerified, u.Phone,
+		u.PhoneVerified, u.DisplayName, string(u.Status), u.OrgID, attrs, u.Locale,
+		u.Preferences, u.CreatedAt, u.UpdatedAt, u.Version}
 }
 
 // checkOrg checks, before a write, that a user's new organization exists
@@ -158,14 +291,13 @@ func (us users) Create(ctx context.Context, u store.User) (store.User, error) {
 		return store.User{}, err
 	}
 
+	attrs, _ := encodeAttributes(u.Attributes) // checked by normalizeUser
+
 	taken, err := us.claimUser(ctx, u, nil)
 	if err != nil {
 		return store.User{}, err
 	}
-	applied, err := s.query(ctx, s.q.userInsert).
-		Bind(u.TenantID, u.ID, u.Username, u.Email, u.EmailVerified, u.Phone, u.PhoneVerified,
-			u.DisplayName, string(u.Status), u.OrgID, u.CreatedAt, u.UpdatedAt, u.Version).
-		ExecCASRelease()
+	applied, err := s.query(ctx, s.q.userInsert).Bind(userArgs(u, attrs)...).ExecCASRelease()
 	if err != nil {
 		if landed, serr := s.settle(ctx, err, us.holdsState(u)); serr == nil && landed {
 			applied, err = true, nil
@@ -230,33 +362,40 @@ func (us users) gone(tenantID, id string) func(context.Context) (bool, error) {
 }
 
 func sameUser(a, b store.User) bool {
+	aAttrs, aErr := encodeAttributes(a.Attributes)
+	bAttrs, bErr := encodeAttributes(b.Attributes)
 	return a.ID == b.ID && a.TenantID == b.TenantID && a.Username == b.Username &&
 		a.Email == b.Email && a.EmailVerified == b.EmailVerified && a.Phone == b.Phone &&
 		a.PhoneVerified == b.PhoneVerified && a.DisplayName == b.DisplayName &&
 		a.Status == b.Status && a.OrgID == b.OrgID &&
+		aErr == nil && bErr == nil && aAttrs == bAttrs && a.Locale == b.Locale &&
+		maps.Equal(a.Preferences, b.Preferences) &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
 		a.Version == b.Version
 }
 
 func (us users) getSerial(ctx context.Context, tenantID, id string) (store.User, error) {
-	var u store.User
-	err := serial(us.s.query(ctx, us.s.q.userGet)).Bind(tenantID, id).GetRelease(&u)
+	var row userRow
+	err := serial(us.s.query(ctx, us.s.q.userGet)).Bind(tenantID, id).GetRelease(&row)
 	if isNotFound(err) {
 		return store.User{}, notFound("user")
 	}
-	return u, err
+	if err != nil {
+		return store.User{}, err
+	}
+	return row.user()
 }
 
 func (us users) get(ctx context.Context, tenantID, id string) (store.User, error) {
-	var u store.User
-	err := us.s.query(ctx, us.s.q.userGet).Bind(tenantID, id).Idempotent(true).GetRelease(&u)
+	var row userRow
+	err := us.s.query(ctx, us.s.q.userGet).Bind(tenantID, id).Idempotent(true).GetRelease(&row)
 	if isNotFound(err) {
 		return store.User{}, notFound("user")
 	}
 	if err != nil {
 		return store.User{}, ctxErr(ctx, err)
 	}
-	return u, nil
+	return row.user()
 }
 
 func (us users) GetByUsername(ctx context.Context, tenantID, username string) (store.User, error) {
@@ -363,15 +502,20 @@ func (us users) ListByOrg(ctx context.Context, tenantID, orgID string,
 func scanUsers(ctx context.Context, iter *gocqlx.Iterx, limit int) ([]store.User, bool,
 	error) {
 	items := make([]store.User, 0, limit)
-	var u store.User
+	var row userRow
 	more := false
-	for iter.StructScan(&u) {
+	for iter.StructScan(&row) {
 		if len(items) == limit {
 			more = true
 			break
 		}
+		u, err := row.user()
+		if err != nil {
+			_ = iter.Close()
+			return nil, false, err
+		}
 		items = append(items, u)
-		u = store.User{}
+		row = userRow{}
 	}
 	if err := iter.Close(); err != nil {
 		return nil, false, ctxErr(ctx, err)
@@ -419,10 +563,11 @@ func (us users) Update(ctx context.Context, tenantID, id string,
 		var prev struct {
 			Version *int64 `db:"version"`
 		}
+		attrs, _ := encodeAttributes(next.Attributes) // checked by normalizeUser
 		applied, err := s.query(ctx, s.q.userUpdate).
 			Bind(next.Username, next.Email, next.EmailVerified, next.Phone, next.PhoneVerified,
-				next.DisplayName, string(next.Status), next.OrgID, next.UpdatedAt, next.Version,
-				tenantID, id, old.Version).
+				next.DisplayName, string(next.Status), next.OrgID, attrs, next.Locale,
+				next.Preferences, next.UpdatedAt, next.Version, tenantID, id, old.Version).
 			GetCASRelease(&prev)
 		retry := false
 		if err != nil {
@@ -485,11 +630,12 @@ func (us users) undoMove(ctx context.Context, moved store.User, from string) {
 	}
 }
 
-// Delete removes the user, then its credentials, then frees its username
-// and email. The credentials cannot go in the user's lightweight
-// transaction (another table), so they are deleted right after it; if that
-// fails, Delete reports the failure, and a Delete of the then missing user
-// deletes them before it reports ErrNotFound, so a retry cleans up.
+// Delete removes the user, then its credentials and group memberships,
+// then frees its username and email. Credentials and memberships cannot
+// go in the user's lightweight transaction (other tables), so they are
+// deleted right after it; if that fails, Delete reports the failure, and a
+// Delete of the then missing user deletes them before it reports
+// ErrNotFound, so a retry cleans up.
 func (us users) Delete(ctx context.Context, tenantID, id string) error {
 	s := us.s
 	if err := checkID("tenantId", tenantID); err != nil {
@@ -503,6 +649,9 @@ func (us users) Delete(ctx context.Context, tenantID, id string) error {
 		old, err := us.get(ctx, tenantID, id)
 		if errs.CodeOf(err) == errs.NotFound {
 			if err := s.deleteCredentials(ctx, tenantID, id); err != nil {
+				return err
+			}
+			if err := s.deleteMemberships(ctx, tenantID, id); err != nil {
 				return err
 			}
 			return notFound("user")
@@ -529,10 +678,18 @@ func (us users) Delete(ctx context.Context, tenantID, id string) error {
 			if old.Email != "" {
 				s.release(ctx, claimEmail, tenantID, old.Email, id)
 			}
-			return cerr
+			// Memberships go after the user, like credentials; see groups.go.
+			merr := s.deleteMemberships(ctx, tenantID, id)
+			if cerr != nil {
+				return cerr
+			}
+			return merr
 		}
 		if prev.Version == nil {
 			if err := s.deleteCredentials(ctx, tenantID, id); err != nil {
+				return err
+			}
+			if err := s.deleteMemberships(ctx, tenantID, id); err != nil {
 				return err
 			}
 			return notFound("user")

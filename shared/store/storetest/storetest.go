@@ -111,6 +111,10 @@ func Run(t *testing.T, open func(t *testing.T) Env) {
 	t.Run("Credentials", func(t *testing.T) { runAll(t, open, credentialTests) })
 	t.Run("APITokens", func(t *testing.T) { runAll(t, open, tokenTests) })
 	t.Run("Audit", func(t *testing.T) { runAll(t, open, auditTests) })
+	t.Run("Profiles", func(t *testing.T) { runAll(t, open, profileTests) })
+	t.Run("Verifications", func(t *testing.T) { runAll(t, open, verificationTests) })
+	t.Run("APITokenSubjects", func(t *testing.T) { runAll(t, open, tokenSubjectTests) })
+	t.Run("Groups", func(t *testing.T) { runAll(t, open, groupTests) })
 	t.Run("Paging", func(t *testing.T) {
 		for _, l := range listings {
 			t.Run(l.name, func(t *testing.T) {
