@@ -6,7 +6,9 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +21,7 @@ import (
 // Target names the entity an event is about.
 type Target struct {
 	TenantID string // the trail: "" for system-level events
-	Type     string // TypeUser, TypeOrganization, TypeTenant or TypeAPIToken
+	Type     string // one of the target types below
 	ID       string
 }
 
@@ -29,6 +31,7 @@ const (
 	TypeOrganization = "organization"
 	TypeTenant       = "tenant"
 	TypeAPIToken     = "apitoken"
+	TypeGroup        = "group"
 )
 
 // Recorder appends events to the trail. The zero Recorder records
@@ -109,8 +112,22 @@ func UserFields(u store.User) Fields {
 		"username": u.Username, "email": u.Email,
 		"emailVerified": strconv.FormatBool(u.EmailVerified), "phone": u.Phone,
 		"phoneVerified": strconv.FormatBool(u.PhoneVerified), "displayName": u.DisplayName,
-		"status": string(u.Status), "orgId": u.OrgID,
+		"status": string(u.Status), "orgId": u.OrgID, "locale": u.Locale,
+		"attributes": jsonText(u.Attributes), "preferences": jsonText(u.Preferences),
 	}
+}
+
+// jsonText writes a map or slice as JSON for the trail (map keys sorted),
+// "" when empty.
+func jsonText[T any](m T) string {
+	if reflect.ValueOf(m).Len() == 0 {
+		return ""
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "(unprintable)"
+	}
+	return string(b)
 }
 
 // OrgFields are an organization's audited fields.
@@ -120,7 +137,8 @@ func OrgFields(o store.Organization) Fields {
 
 // TenantFields are a tenant's audited fields.
 func TenantFields(t store.Tenant) Fields {
-	return Fields{"name": t.Name, "displayName": t.DisplayName}
+	return Fields{"name": t.Name, "displayName": t.DisplayName,
+		"registration": string(t.Registration), "userSchema": jsonText(t.UserSchema)}
 }
 
 // TokenFields are an API token's audited fields: never its hash.

@@ -46,10 +46,14 @@ type ListOutput struct {
 	Next  string         `json:"next,omitempty"`
 }
 
-// UpdateInput changes the fields that are set.
+// UpdateInput changes the fields that are set. UserSchema, when set,
+// replaces the whole schema (an empty list removes it); users already
+// stored are not rechecked (package attributes says when they are).
 type UpdateInput struct {
-	ID          string  `json:"id"`
-	DisplayName *string `json:"displayName,omitempty"`
+	ID           string                  `json:"id"`
+	DisplayName  *string                 `json:"displayName,omitempty"`
+	Registration *store.RegistrationMode `json:"registration,omitempty"`
+	UserSchema   *[]store.AttributeDef   `json:"userSchema,omitempty"`
 }
 
 // DeleteInput names the tenant to delete; a tenant with users is refused.

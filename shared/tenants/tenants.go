@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/wardhq/ward/shared/attributes"
 	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
@@ -146,6 +147,18 @@ func (in *UpdateInput) Validate() error {
 	if err := validate.ID("id", in.ID); err != nil {
 		return err
 	}
+	if in.Registration != nil {
+		switch *in.Registration {
+		case store.RegistrationClosed, store.RegistrationOpen, store.RegistrationInvite:
+		default:
+			return errs.Invalid("registration", "must be one of CLOSED, OPEN, INVITE")
+		}
+	}
+	if in.UserSchema != nil {
+		if err := attributes.CheckSchema(*in.UserSchema); err != nil {
+			return err
+		}
+	}
 	if in.DisplayName != nil {
 		return validate.Text("displayName", *in.DisplayName, 200)
 	}
@@ -165,6 +178,15 @@ func (s *service) update(ctx context.Context, c function.Caller, in UpdateInput)
 		before = t
 		if in.DisplayName != nil {
 			t.DisplayName = *in.DisplayName
+		}
+		if in.Registration != nil {
+			t.Registration = *in.Registration
+		}
+		if in.UserSchema != nil {
+			t.UserSchema = *in.UserSchema
+			if len(t.UserSchema) == 0 {
+				t.UserSchema = nil
+			}
 		}
 		t.UpdatedAt = now
 		return t, nil
