@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,6 +54,43 @@ type Config struct {
 	// GraphiQL serves the GraphiQL page on GET /graphql. WARD_GRAPHIQL,
 	// default true in the local process only (the caller sets the default).
 	GraphiQL bool
+
+	// PublicURL is the base URL people reach Ward at; links in messages
+	// (email verification, password reset, invitations) start with it.
+	// WARD_PUBLIC_URL, default http://<WARD_ADDR>.
+	PublicURL string
+	// Messaging says how email and SMS leave Ward.
+	Messaging Messaging
+}
+
+// Messaging configures the senders of email, SMS and voice messages.
+type Messaging struct {
+	// Email is none (the default: operations that must send mail fail
+	// with UNAVAILABLE), outbox (kept in memory and listed by the local
+	// process; development only), smtp or ses. WARD_EMAIL.
+	Email string
+	// From is the sender address, e.g. "Ward <no-reply@example.com>".
+	// WARD_EMAIL_FROM; required with smtp and ses.
+	From string
+	SMTP SMTP
+	// SESConfigurationSet names the SES configuration set to send with.
+	// WARD_SES_CONFIGURATION_SET.
+	SESConfigurationSet string
+	// SMS is none (the default), outbox or sns. WARD_SMS.
+	SMS string
+	// SNSSenderID is the alphanumeric sender ID where countries allow one.
+	// WARD_SNS_SENDER_ID.
+	SNSSenderID string
+}
+
+// SMTP configures the SMTP email sender.
+type SMTP struct {
+	Host     string // WARD_SMTP_HOST
+	Port     int    // WARD_SMTP_PORT, default 587 (465 with implicit TLS)
+	Username string // WARD_SMTP_USERNAME
+	Password string // WARD_SMTP_PASSWORD
+	// ImplicitTLS speaks TLS from the first byte. WARD_SMTP_IMPLICIT_TLS.
+	ImplicitTLS bool
 }
 
 // Scylla configures the ScyllaDB (or Cassandra) store.
@@ -81,7 +120,10 @@ var known = map[string]bool{
 	"WARD_REDIS_ADDR":      true, "WARD_REDIS_PASSWORD": true, "WARD_REDIS_DB": true, "WARD_REDIS_TLS": true,
 	"WARD_BOOTSTRAP_TOKEN": true, "WARD_INVOKE_KEY": true,
 	"WARD_LOG_LEVEL": true, "WARD_LOG_FORMAT": true, "WARD_SHUTDOWN_TIMEOUT": true,
-	"WARD_GRAPHIQL": true,
+	"WARD_GRAPHIQL": true, "WARD_PUBLIC_URL": true,
+	"WARD_EMAIL": true, "WARD_EMAIL_FROM": true, "WARD_SMTP_HOST": true, "WARD_SMTP_PORT": true,
+	"WARD_SMTP_USERNAME": true, "WARD_SMTP_PASSWORD": true, "WARD_SMTP_IMPLICIT_TLS": true,
+	"WARD_SES_CONFIGURATION_SET": true, "WARD_SMS": true, "WARD_SNS_SENDER_ID": true,
 }
 
 // Defaults are the settings when nothing is configured.
@@ -97,6 +139,7 @@ func Defaults() Config {
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "json",
 		ShutdownTimeout: 20 * time.Second,
+		Messaging:       Messaging{Email: "none", SMS: "none"},
 	}
 }
 
@@ -148,6 +191,22 @@ func FromEnv(base Config, environ []string) (Config, error) {
 	str("WARD_REDIS_PASSWORD", &c.Redis.Password)
 	str("WARD_BOOTSTRAP_TOKEN", &c.BootstrapToken)
 	str("WARD_LOG_FORMAT", &c.LogFormat)
+	str("WARD_PUBLIC_URL", &c.PublicURL)
+	str("WARD_EMAIL", &c.Messaging.Email)
+	str("WARD_EMAIL_FROM", &c.Messaging.From)
+	str("WARD_SMTP_HOST", &c.Messaging.SMTP.Host)
+	str("WARD_SMTP_USERNAME", &c.Messaging.SMTP.Username)
+	str("WARD_SMTP_PASSWORD", &c.Messaging.SMTP.Password)
+	str("WARD_SES_CONFIGURATION_SET", &c.Messaging.SESConfigurationSet)
+	str("WARD_SMS", &c.Messaging.SMS)
+	str("WARD_SNS_SENDER_ID", &c.Messaging.SNSSenderID)
+	if v, ok := env["WARD_SMTP_PORT"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			bad("WARD_SMTP_PORT", "must be a port number")
+		}
+		c.Messaging.SMTP.Port = n
+	}
 	if v, ok := env["WARD_SCYLLA_HOSTS"]; ok {
 		c.Scylla.Hosts = nil
 		for _, h := range strings.Split(v, ",") {
@@ -174,6 +233,7 @@ func FromEnv(base Config, environ []string) (Config, error) {
 	}
 	boolean("WARD_REDIS_TLS", &c.Redis.TLS)
 	boolean("WARD_GRAPHIQL", &c.GraphiQL)
+	boolean("WARD_SMTP_IMPLICIT_TLS", &c.Messaging.SMTP.ImplicitTLS)
 	if v, ok := env["WARD_INVOKE_KEY"]; ok && v != "" {
 		k, err := hex.DecodeString(v)
 		if err != nil || len(k) < 32 {
@@ -194,6 +254,10 @@ func FromEnv(base Config, environ []string) (Config, error) {
 		c.ShutdownTimeout = d
 	}
 
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	problems = append(problems, c.validate()...)
 	if len(problems) > 0 {
 		sort.Strings(problems)
@@ -231,6 +295,11 @@ func (c Config) validate() []string {
 	default:
 		p = append(p, "WARD_CACHE: must be memory or redis")
 	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") ||
+		u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		p = append(p, "WARD_PUBLIC_URL: must be an http(s) URL without query, fragment or user")
+	}
+	p = append(p, c.Messaging.validate()...)
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		p = append(p, "WARD_LOG_FORMAT: must be json or text")
 	}
@@ -245,6 +314,34 @@ func (c Config) validate() []string {
 		if strings.HasPrefix(target, "http") && len(c.InvokeKey) == 0 {
 			p = append(p, fmt.Sprintf("WARD_INVOKE_%s: an HTTP transport needs WARD_INVOKE_KEY", strings.ToUpper(fn)))
 		}
+	}
+	return p
+}
+
+func (m Messaging) validate() []string {
+	var p []string
+	switch m.Email {
+	case "none", "outbox":
+	case "smtp":
+		if m.SMTP.Host == "" {
+			p = append(p, "WARD_SMTP_HOST: required with WARD_EMAIL=smtp")
+		}
+	case "ses":
+	default:
+		p = append(p, "WARD_EMAIL: must be none, outbox, smtp or ses")
+	}
+	if (m.Email == "smtp" || m.Email == "ses") && m.From == "" {
+		p = append(p, "WARD_EMAIL_FROM: required with WARD_EMAIL="+m.Email)
+	}
+	if m.From != "" {
+		if _, err := mail.ParseAddress(m.From); err != nil {
+			p = append(p, "WARD_EMAIL_FROM: must be an address such as Ward <no-reply@example.com>")
+		}
+	}
+	switch m.SMS {
+	case "none", "outbox", "sns":
+	default:
+		p = append(p, "WARD_SMS: must be none, outbox or sns")
 	}
 	return p
 }

@@ -79,3 +79,44 @@ func TestFromEnvDoesNotShareTheBaseInvokeMap(t *testing.T) {
 		t.Errorf("base.Invoke was changed: %v", base.Invoke)
 	}
 }
+
+func TestFromEnvReadsMessaging(t *testing.T) {
+	c, err := FromEnv(Defaults(), []string{
+		"WARD_PUBLIC_URL=https://id.example.com/",
+		"WARD_EMAIL=smtp", "WARD_EMAIL_FROM=Ward <no-reply@example.com>",
+		"WARD_SMTP_HOST=mail.example.com", "WARD_SMTP_PORT=465", "WARD_SMTP_IMPLICIT_TLS=true",
+		"WARD_SMS=sns", "WARD_SNS_SENDER_ID=Ward",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.Messaging
+	if c.PublicURL != "https://id.example.com" || m.Email != "smtp" || m.SMTP.Port != 465 ||
+		!m.SMTP.ImplicitTLS || m.SMS != "sns" || m.SNSSenderID != "Ward" {
+		t.Errorf("config = %+v", c)
+	}
+	d, err := FromEnv(Defaults(), []string{"WARD_ADDR=127.0.0.1:9000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.PublicURL != "http://127.0.0.1:9000" || d.Messaging.Email != "none" || d.Messaging.SMS != "none" {
+		t.Errorf("defaults = %+v", d)
+	}
+}
+
+func TestFromEnvRefusesBadMessaging(t *testing.T) {
+	for _, env := range [][]string{
+		{"WARD_EMAIL=carrier-pigeon"},
+		{"WARD_EMAIL=smtp", "WARD_EMAIL_FROM=a@example.com"},
+		{"WARD_EMAIL=ses"},
+		{"WARD_EMAIL_FROM=not an address"},
+		{"WARD_SMTP_PORT=70000"},
+		{"WARD_SMS=fax"},
+		{"WARD_PUBLIC_URL=ftp://example.com"},
+		{"WARD_PUBLIC_URL=https://example.com/?next=1"},
+	} {
+		if _, err := FromEnv(Defaults(), env); err == nil {
+			t.Errorf("%v was accepted", env)
+		}
+	}
+}

@@ -22,6 +22,7 @@ const (
 	Unauthenticated  Code = "UNAUTHENTICATED"
 	PermissionDenied Code = "PERMISSION_DENIED"
 	TooLarge         Code = "PAYLOAD_TOO_LARGE"
+	RateLimited      Code = "RATE_LIMITED" // too many attempts; try again later
 	Unavailable      Code = "UNAVAILABLE"
 	Internal         Code = "INTERNAL"
 )
@@ -63,6 +64,7 @@ var (
 	ErrUnauthenticated  = &Error{Code: Unauthenticated}
 	ErrPermissionDenied = &Error{Code: PermissionDenied}
 	ErrTooLarge         = &Error{Code: TooLarge}
+	ErrRateLimited      = &Error{Code: RateLimited}
 	ErrUnavailable      = &Error{Code: Unavailable}
 	ErrInternal         = &Error{Code: Internal}
 )

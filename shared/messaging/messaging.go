@@ -43,6 +43,10 @@ const (
 	KindResetPassword Kind = "reset-password"
 	KindOTPCode       Kind = "otp-code"
 	KindInvite        Kind = "invite"
+	// KindAccountExists tells an address that someone tried to register it
+	// again, in place of a verification (registration never reveals that an
+	// account exists to the one registering).
+	KindAccountExists Kind = "account-exists"
 )
 
 // Email is one email to one or more recipients.

@@ -1,7 +1,7 @@
 package templates
 
 import (
-	htmltemplate "html/template"
+	"strings"
 	"text/template/parse"
 	"unicode/utf8"
 
@@ -28,15 +28,15 @@ var allowedFuncs = map[string]bool{
 // each part at most MaxTemplateBytes of UTF-8, Subject and Text required,
 // and only these actions: {{.Field}}, {{$var := ...}}, {{if}}, {{with}},
 // {{else}}, comments, and calls of the allowed functions. range, template,
-// block and define are refused. It returns errs.ErrInvalidArgument naming the
-// part at fault.
+// block and define are refused. In HTML, actions may stand only where
+// html.go allows them. It returns errs.ErrInvalidArgument naming the part
+// at fault.
 func Check(t Template) error {
 	_, err := parseTemplate(t, "", false)
 	return err
 }
 
-// parseTemplate checks t and parses its parts. missingkey=error makes a
-// value absent from the data an error instead of "<no value>".
+// parseTemplate checks t and compiles its parts.
 func parseTemplate(t Template, locale messaging.Locale, tenant bool) (*parsed, error) {
 	parts := []struct{ field, src string }{
 		{"Subject", t.Subject}, {"Text", t.Text}, {"HTML", t.HTML},
@@ -67,18 +67,49 @@ func parseTemplate(t Template, locale messaging.Locale, tenant bool) (*parsed, e
 	if t.HTML == "" {
 		return out, nil
 	}
-	h, err := htmltemplate.New("HTML").Option("missingkey=error").Parse(t.HTML)
+	tree, err := parseTree("HTML", t.HTML)
 	if err != nil {
-		return nil, errs.Invalid("HTML", "does not parse: %s", parseMessage(err))
-	}
-	if len(h.Templates()) != 1 {
-		return nil, errs.Invalid("HTML", "must not define templates")
-	}
-	if err := checkTree("HTML", h.Tree); err != nil {
 		return nil, err
 	}
-	out.html = h
+	nodes, err := compileHTML("HTML", tree.Root)
+	if err != nil {
+		return nil, err
+	}
+	out.html = &program{nodes: nodes}
 	return out, nil
+}
+
+// parseText parses and checks a plain-text part.
+func parseText(field, src string) (*program, error) {
+	tree, err := parseTree(field, src)
+	if err != nil {
+		return nil, err
+	}
+	return &program{nodes: compileText(tree.Root)}, nil
+}
+
+// parseTree parses src as text/template would, and checks it. Functions
+// are not looked up while parsing (checkTree refuses all but
+// allowedFuncs), so calling one that does not exist is refused as calling
+// one that is not allowed.
+func parseTree(field, src string) (*parse.Tree, error) {
+	t := parse.New(field)
+	t.Mode = parse.SkipFuncCheck
+	set := map[string]*parse.Tree{}
+	if _, err := t.Parse(src, "", "", set); err != nil {
+		return nil, errs.Invalid(field, "does not parse: %s", parseMessage(err))
+	}
+	if len(set) != 1 || set[field] != t {
+		return nil, errs.Invalid(field, "must not define templates")
+	}
+	if err := checkTree(field, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func parseMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), "template: ")
 }
 
 func checkTree(field string, tree *parse.Tree) error {

@@ -1,11 +1,18 @@
 // Package templates writes the text of Ward's messages from templates, per
 // tenant and per language.
 //
-// A Template is three Go templates: the subject and the text body in
-// text/template, the HTML body in html/template, which escapes every value
-// for where it lands (element text, attribute, URL). Values come from a
-// map; a template that reads a key the map lacks fails (missingkey=error)
-// rather than sending "<no value>" to a user.
+// A Template is three templates in a small subset of Go's template
+// language (see Check): the subject, the text body and the HTML body,
+// whose values are escaped for where they land (element text, attribute,
+// URL; see html.go). Values come from a map; a template that reads a key
+// the map lacks fails (text/template's missingkey=error) rather than
+// sending "<no value>" to a user.
+//
+// Templates are parsed with text/template/parse and run by this package's
+// own evaluator (eval.go), with text/template's meaning. Neither
+// text/template nor html/template is imported: their executor finds
+// methods by name through reflection, which stops the Go linker from
+// dropping any exported method and doubled the size of every function.
 //
 // Ward embeds a default set: every kind in English, and some in German and
 // French. A tenant may override any kind in any language through a Source.
@@ -26,24 +33,21 @@
 // The values the default templates read, per kind (ValidMinutes is a number,
 // the rest strings; callers may pass more):
 //
-//	verify-email    AppName, Link, ValidMinutes
+//	verify-email    AppName, Link, Code, ValidMinutes
 //	reset-password  AppName, Link, ValidMinutes
 //	otp-code        AppName, Code, ValidMinutes
 //	invite          AppName, InviterName, Link, ValidMinutes
+//	account-exists  AppName, Link (where to set a new password)
 package templates
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
-	htmltemplate "html/template"
-	"io"
 	"io/fs"
 	"slices"
 	"strings"
 	"sync"
-	texttemplate "text/template"
 
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/messaging"
@@ -52,11 +56,12 @@ import (
 
 // Template is the source of one kind of message in one language.
 type Template struct {
-	// Subject is a text/template that must render to one line.
+	// Subject is a template that must render to one line.
 	Subject string
-	// Text is a text/template for the plain-text body.
+	// Text is the template of the plain-text body.
 	Text string
-	// HTML is an html/template for the HTML body; empty sends text only.
+	// HTML is the template of the HTML body, escaped by context; empty
+	// sends text only.
 	HTML string
 }
 
@@ -120,9 +125,9 @@ type defaultKey struct {
 type parsed struct {
 	locale  messaging.Locale
 	tenant  bool
-	subject *texttemplate.Template
-	text    *texttemplate.Template
-	html    *htmltemplate.Template // nil for text only
+	subject *program
+	text    *program
+	html    *program // nil for text only
 }
 
 // New returns a Renderer that looks up tenants' templates in src; a nil src
@@ -223,7 +228,7 @@ func (p *parsed) execute(tenantID string, kind messaging.Kind, data map[string]a
 	var err error
 	// A subject is at most MaxSubjectRunes characters of up to 4 bytes.
 	maxSubject := 4 * messaging.MaxSubjectRunes
-	if m.Subject, err = run("Subject", p.subject.Execute, data, maxSubject); err != nil {
+	if m.Subject, err = run("Subject", p.subject, data, maxSubject); err != nil {
 		return Message{}, err
 	}
 	m.Subject = strings.TrimSpace(m.Subject)
@@ -231,25 +236,21 @@ func (p *parsed) execute(tenantID string, kind messaging.Kind, data map[string]a
 		return Message{}, errs.Invalid("data", "the %s subject must be one line: a value holds a "+
 			"line break", kind)
 	}
-	if m.Text, err = run("Text", p.text.Execute, data, messaging.MaxBodyBytes); err != nil {
+	if m.Text, err = run("Text", p.text, data, messaging.MaxBodyBytes); err != nil {
 		return Message{}, err
 	}
 	if p.html != nil {
-		if m.HTML, err = run("HTML", p.html.Execute, data, messaging.MaxBodyBytes); err != nil {
+		if m.HTML, err = run("HTML", p.html, data, messaging.MaxBodyBytes); err != nil {
 			return Message{}, err
 		}
 	}
 	return m, nil
 }
 
-// errTooLong stops a template whose output passes its limit.
-var errTooLong = errors.New("output too long")
-
-// run executes one part into a buffer of at most max bytes.
-func run(part string, exec func(io.Writer, any) error, data map[string]any, max int) (
-	string, error) {
-	w := &limitWriter{max: max}
-	if err := exec(w, data); err != nil {
+// run executes one part into at most max bytes.
+func run(part string, p *program, data map[string]any, max int) (string, error) {
+	out, err := p.execute(data, max)
+	if err != nil {
 		if errors.Is(err, errTooLong) {
 			return "", errs.New(errs.TooLarge, "the %s would be longer than %d bytes", part, max)
 		}
@@ -260,37 +261,7 @@ func run(part string, exec func(io.Writer, any) error, data map[string]any, max 
 			Cause:   err,
 		}
 	}
-	return w.buf.String(), nil
-}
-
-type limitWriter struct {
-	buf bytes.Buffer
-	max int
-}
-
-func (w *limitWriter) Write(p []byte) (int, error) {
-	if w.buf.Len()+len(p) > w.max {
-		return 0, errTooLong
-	}
-	return w.buf.Write(p)
-}
-
-func parseText(field, src string) (*texttemplate.Template, error) {
-	t, err := texttemplate.New(field).Option("missingkey=error").Parse(src)
-	if err != nil {
-		return nil, errs.Invalid(field, "does not parse: %s", parseMessage(err))
-	}
-	if len(t.Templates()) != 1 {
-		return nil, errs.Invalid(field, "must not define templates")
-	}
-	if err := checkTree(field, t.Tree); err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-func parseMessage(err error) string {
-	return strings.TrimPrefix(err.Error(), "template: ")
+	return out, nil
 }
 
 //go:embed defaults
@@ -354,6 +325,7 @@ func Kinds() []messaging.Kind {
 		messaging.KindResetPassword,
 		messaging.KindOTPCode,
 		messaging.KindInvite,
+		messaging.KindAccountExists,
 	}
 }
 

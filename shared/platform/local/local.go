@@ -21,6 +21,10 @@ import (
 func Run(ctx context.Context, environ []string, out io.Writer) error {
 	base := config.Defaults()
 	base.GraphiQL = true
+	// Nothing leaves a development machine: messages go to the outbox,
+	// listed at /_ward/outbox, unless configured otherwise.
+	base.Messaging.Email = "outbox"
+	base.Messaging.SMS = "outbox"
 	cfg, err := config.FromEnv(base, environ)
 	if err != nil {
 		return err
@@ -44,6 +48,9 @@ func Run(ctx context.Context, environ []string, out io.Writer) error {
 		if f := p.Local.Function(name); f != nil && f.Routes != nil {
 			mux.Handle("/"+name+"/", f.Routes)
 		}
+	}
+	if p.Outbox != nil {
+		mux.Handle("/_ward/outbox", outboxHandler(p.Outbox, p.Invoker))
 	}
 	ready := func(a net.Addr) {
 		log.Info("ward is listening", "addr", a.String(), "store", cfg.Store, "cache", cfg.Cache)
