@@ -114,17 +114,30 @@ func (h *Handler) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	media := responseMedia(r.Header.Get("Accept"))
 
-	caller, aerr := h.auth.authenticate(ctx, r.Header.Get("Authorization"))
-	if aerr != nil {
-		if aerr.challenge != "" {
-			w.Header().Set("WWW-Authenticate", aerr.challenge)
-		}
-		h.write(w, media, aerr.status, response{Errors: []gqlError{newError(aerr.code, "",
-			aerr.message)}})
-		return
+	// A request without credentials runs as an anonymous caller only when
+	// it calls public fields alone (publicOperation); otherwise it gets
+	// the 401 it always got, whatever its body.
+	var p params
+	var herr *httpError
+	anonymous := len(r.Header.Values("Authorization")) == 0
+	if anonymous {
+		p, herr = h.readParams(w, r)
+		anonymous = herr == nil && h.publicOperation(p)
 	}
-
-	p, herr := h.readParams(w, r)
+	var caller function.Caller
+	if !anonymous {
+		var aerr *authError
+		caller, aerr = h.auth.authenticate(ctx, r.Header.Get("Authorization"))
+		if aerr != nil {
+			if aerr.challenge != "" {
+				w.Header().Set("WWW-Authenticate", aerr.challenge)
+			}
+			h.write(w, media, aerr.status, response{Errors: []gqlError{newError(aerr.code, "",
+				aerr.message)}})
+			return
+		}
+		p, herr = h.readParams(w, r)
+	}
 	if herr != nil {
 		h.write(w, media, herr.status, response{Errors: []gqlError{herr.err}})
 		return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wardhq/ward/shared/apitokens"
 	"github.com/wardhq/ward/shared/audit"
+	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/store/bolt"
@@ -43,6 +44,7 @@ func newRealHarness(t testing.TB, opts Options) *realHarness {
 		tenants.Function(tenants.Deps{Store: st}),
 		users.Function(users.Deps{Store: st}),
 		orgs.Function(orgs.Deps{Store: st}),
+		groups.Function(groups.Deps{Store: st}),
 		apitokens.Function(apitokens.Deps{Store: st}),
 		audit.Function(audit.Deps{Store: st}),
 	)

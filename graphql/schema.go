@@ -280,10 +280,12 @@ func (r *resolvers) schema() gql.Schema {
 
 	var tenantT, userT, orgT *gql.Object
 	var userConn, orgConn *gql.Object
+	var groupT *gql.Object // read by the User fields' thunk, built after userConn
+	profile := newProfileTypes()
 	tenantT = gql.NewObject(gql.ObjectConfig{
 		Name: "Tenant",
 		Fields: gql.FieldsThunk(func() gql.Fields {
-			return gql.Fields{
+			return merge(profile.tenantFields(), gql.Fields{
 				"id":   {Type: nnID, Resolve: from(func(t store.Tenant) any { return t.ID })},
 				"name": {Type: nnString, Resolve: from(func(t store.Tenant) any { return t.Name })},
 				"displayName": {
@@ -313,13 +315,13 @@ func (r *resolvers) schema() gql.Schema {
 						return r.listUsers(p.Context, t.ID, p.Args)
 					},
 				},
-			}
+			})
 		}),
 	})
 	userT = gql.NewObject(gql.ObjectConfig{
 		Name: "User",
 		Fields: gql.FieldsThunk(func() gql.Fields {
-			return gql.Fields{
+			return merge(profile.userFields(), gql.Fields{
 				"id": {Type: nnID, Resolve: from(func(u store.User) any { return u.ID })},
 				"tenantId": {
 					Type:    nnID,
@@ -396,12 +398,15 @@ func (r *resolvers) schema() gql.Schema {
 						return value(r.organization(p.Context, u.TenantID, u.OrgID))
 					},
 				},
-			}
+				"groups": r.userGroupsField(groupT),
+			})
 		}),
 	})
 	userConn = connectionType[store.User]("UserConnection", userT, pageInfo)
 	orgT = r.organizationType(userConn, &orgConn)
 	orgConn = connectionType[store.Organization]("OrganizationConnection", orgT, pageInfo)
+	groupT = r.groupType(userConn)
+	groupConn := connectionType[store.Group]("GroupConnection", groupT, pageInfo)
 	tenantConn := connectionType[store.Tenant]("TenantConnection", tenantT, pageInfo)
 
 	apiToken := gql.NewObject(gql.ObjectConfig{
@@ -495,14 +500,33 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.orgQueryFields(orgT, orgConn) {
 		query.AddFieldConfig(k, v)
 	}
+	for k, v := range r.accountQueryFields() {
+		query.AddFieldConfig(k, v)
+	}
+	for k, v := range r.groupQueryFields(groupT, groupConn) {
+		query.AddFieldConfig(k, v)
+	}
 	for k, v := range r.auditQueryFields(pageInfo) {
+		query.AddFieldConfig(k, v)
+	}
+	importJob := r.importJobType()
+	for k, v := range r.importQueryFields(userConn, userStatus, importJob) {
 		query.AddFieldConfig(k, v)
 	}
 	mutation := gql.NewObject(gql.ObjectConfig{
 		Name:   "Mutation",
-		Fields: r.mutationFields(tenantT, userT, userStatus, createTokenPayload),
+		Fields: r.mutationFields(tenantT, userT, userStatus, createTokenPayload, profile),
 	})
 	for k, v := range r.orgMutationFields(orgT) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.accountMutationFields(userT) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.importMutationFields(importJob) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.groupMutationFields(groupT) {
 		mutation.AddFieldConfig(k, v)
 	}
 	s, err := gql.NewSchema(gql.SchemaConfig{Query: query, Mutation: mutation})
@@ -552,18 +576,7 @@ func (r *resolvers) queryFields(tenantT, tenantConn, userT, userConn, viewer,
 				return value(callOp[store.User](r, p.Context, users.FunctionName, users.OpGet, in))
 			},
 		},
-		"users": {
-			Type: gql.NewNonNull(userConn),
-			Description: "Users of a tenant, or with orgId of one organization (not of those " +
-				"below it). Organization administrators must give orgId.",
-			Args: pageArgs(gql.FieldConfigArgument{
-				"tenantId": {Type: nnID},
-				"orgId":    {Type: gql.ID},
-			}),
-			Resolve: func(p gql.ResolveParams) (any, error) {
-				return r.listUsers(p.Context, str(p.Args, "tenantId"), p.Args)
-			},
-		},
+		// "users" is in importQueryFields, with its filter.
 		"viewer": {
 			Type: gql.NewNonNull(viewer),
 			Resolve: func(p gql.ResolveParams) (any, error) {
@@ -594,7 +607,7 @@ func (r *resolvers) queryFields(tenantT, tenantConn, userT, userConn, viewer,
 func (r *resolvers) listUsers(ctx context.Context, tenantID string, args map[string]any) (any,
 	error) {
 	in := users.ListInput{TenantID: tenantID, OrgID: str(args, "orgId"),
-		After: str(args, "after"), First: num(args, "first")}
+		After: str(args, "after"), First: num(args, "first"), Filter: userFilter(args)}
 	out, err := callOp[users.ListOutput](r, ctx, users.FunctionName, users.OpList, in)
 	if err != nil {
 		return nil, err
@@ -607,8 +620,14 @@ func (r *resolvers) listUsers(ctx context.Context, tenantID string, args map[str
 // v0.8.1 cannot parse the null literal (`email: null` is a parse error), so
 // a client sends null through a variable.
 func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.Enum,
-	tokenPayload *gql.Object) gql.Fields {
-	input := func(name string, fields gql.InputObjectConfigFieldMap) gql.FieldConfigArgument {
+	tokenPayload *gql.Object, profile profileTypes) gql.Fields {
+	input := func(name string, fields gql.InputObjectConfigFieldMap,
+		more ...gql.InputObjectConfigFieldMap) gql.FieldConfigArgument {
+		for _, m := range more {
+			for k, v := range m {
+				fields[k] = v
+			}
+		}
 		t := gql.NewInputObject(gql.InputObjectConfig{Name: name, Fields: fields})
 		return gql.FieldConfigArgument{"input": {Type: gql.NewNonNull(t)}}
 	}
@@ -629,12 +648,25 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 		"updateTenant": {
 			Type: gql.NewNonNull(tenantT),
 			Args: input("UpdateTenantInput", gql.InputObjectConfigFieldMap{
-				"id":          {Type: nnID},
-				"displayName": {Type: gql.String, Description: "Unchanged when absent or null."},
+				"id":           {Type: nnID},
+				"displayName":  {Type: gql.String, Description: "Unchanged when absent or null."},
+				"registration": {Type: profile.registration, Description: "Unchanged when absent or null."},
+				"userSchema": {
+					Type: gql.NewList(gql.NewNonNull(profile.attrDefInput)),
+					Description: "Replaces the whole schema; unchanged when absent or null, " +
+						"removed by an empty list.",
+				},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
 				in := tenants.UpdateInput{ID: str(m, "id"), DisplayName: optStr(m, "displayName")}
+				if reg, ok := m["registration"].(store.RegistrationMode); ok {
+					in.Registration = &reg
+				}
+				if v, ok := m["userSchema"]; ok && v != nil {
+					defs := attrDefs(v)
+					in.UserSchema = &defs
+				}
 				t, err := callOp[store.Tenant](r, p.Context, tenants.FunctionName,
 					tenants.OpUpdate, in)
 				if err != nil {
@@ -680,19 +712,44 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					Description: "The user's organization; tenant level when absent " +
 						"(organization administrators must set it).",
 				},
-			}),
+			}, profile.userInputFields(false)),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
 				status, _ := m["status"].(store.UserStatus)
+				attrs, err := jsonObject(m, "attributes")
+				if err != nil {
+					return nil, err
+				}
+				prefs, err := preferencesPatch(m)
+				if err != nil {
+					return nil, err
+				}
+				var prefsSet map[string]string
+				for k, v := range prefs {
+					if v == nil {
+						return nil, errs.Invalid("preferences."+k, "must be a string")
+					}
+					if prefsSet == nil {
+						prefsSet = map[string]string{}
+					}
+					prefsSet[k] = *v
+				}
+				emailOK, _ := m["emailVerified"].(bool)
+				phoneOK, _ := m["phoneVerified"].(bool)
 				in := users.CreateInput{
-					TenantID:    str(m, "tenantId"),
-					Username:    str(m, "username"),
-					Email:       str(m, "email"),
-					Phone:       str(m, "phone"),
-					DisplayName: str(m, "displayName"),
-					Status:      status,
-					OrgID:       str(m, "orgId"),
-					Password:    users.Password(str(m, "password")),
+					Attributes:    attrs,
+					Locale:        str(m, "locale"),
+					Preferences:   prefsSet,
+					EmailVerified: emailOK,
+					PhoneVerified: phoneOK,
+					TenantID:      str(m, "tenantId"),
+					Username:      str(m, "username"),
+					Email:         str(m, "email"),
+					Phone:         str(m, "phone"),
+					DisplayName:   str(m, "displayName"),
+					Status:        status,
+					OrgID:         str(m, "orgId"),
+					Password:      users.Password(str(m, "password")),
 				}
 				return value(callOp[store.User](r, p.Context, users.FunctionName,
 					users.OpCreate, in))
@@ -708,6 +765,10 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					Type:        gql.String,
 					Description: "Unchanged when absent or null; the empty string clears it.",
 				},
+				"phone": {
+					Type:        gql.String,
+					Description: "Unchanged when absent or null; the empty string clears it.",
+				},
 				"displayName": {Type: gql.String, Description: "Unchanged when absent or null."},
 				"status":      {Type: userStatus, Description: "Unchanged when absent or null."},
 				"orgId": {
@@ -715,16 +776,30 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					Description: "Moves the user: unchanged when absent or null; the empty " +
 						"string moves the user to tenant level.",
 				},
-			}),
+			}, profile.userInputFields(true)),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
+				attrs, err := jsonObject(m, "attributes")
+				if err != nil {
+					return nil, err
+				}
+				prefs, err := preferencesPatch(m)
+				if err != nil {
+					return nil, err
+				}
 				in := users.UpdateInput{
-					TenantID:    str(m, "tenantId"),
-					ID:          str(m, "id"),
-					Username:    optStr(m, "username"),
-					Email:       optStr(m, "email"),
-					DisplayName: optStr(m, "displayName"),
-					OrgID:       optStr(m, "orgId"),
+					TenantID:      str(m, "tenantId"),
+					ID:            str(m, "id"),
+					Username:      optStr(m, "username"),
+					Email:         optStr(m, "email"),
+					Phone:         optStr(m, "phone"),
+					DisplayName:   optStr(m, "displayName"),
+					OrgID:         optStr(m, "orgId"),
+					Attributes:    attrs,
+					Locale:        optStr(m, "locale"),
+					Preferences:   prefs,
+					EmailVerified: optBool(m, "emailVerified"),
+					PhoneVerified: optBool(m, "phoneVerified"),
 				}
 				if s, ok := m["status"].(store.UserStatus); ok {
 					in.Status = &s
@@ -802,10 +877,17 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					Type:        gql.Int,
 					Description: "Lifetime in seconds; the token never expires when absent.",
 				},
+				"userId": {
+					Type: gql.ID,
+					Description: "Makes a personal token acting as this user of the tenant: " +
+						"roles [\"user\"], ttlSeconds required (at most a day); it works while " +
+						"the user is ACTIVE and is revoked by a password reset.",
+				},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
 				in := apitokens.CreateInput{
+					UserID:     str(m, "userId"),
 					TenantID:   str(m, "tenantId"),
 					Name:       str(m, "name"),
 					Roles:      strs(m, "roles"),
@@ -862,4 +944,15 @@ func warmIntrospection() {
 		warmEnum(gql.TypeKindEnumType)
 		warmEnum(gql.DirectiveLocationEnumType)
 	})
+}
+
+// merge joins field maps; a later map's field replaces an earlier one's.
+func merge(maps ...gql.Fields) gql.Fields {
+	out := gql.Fields{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -52,8 +52,15 @@ func BenchmarkTokenBind(b *testing.B) {
 	})
 }
 
-func benchSearch(b *testing.B, users int) {
-	f := newFixture(b, fixtureOptions{extraUsers: users})
+// paths are the two ways a search reads users: always the listing (as
+// every search did before plans), or a plan when the filter pins users.
+var paths = []struct {
+	name       string
+	listAlways bool
+}{{"path=listing", true}, {"path=plan", false}}
+
+func benchSearch(b *testing.B, users int, listAlways bool) {
+	f := newFixture(b, fixtureOptions{extraUsers: users, listAlways: listAlways})
 	req := goldap.NewSearchRequest("o=acme,dc=ward", goldap.ScopeWholeSubtree, 0, 0, 0, false,
 		"(&(objectClass=inetOrgPerson)(uid=bob))", []string{"uid", "mail", "cn"}, nil)
 	parallel16(b, f, func(c *goldap.Conn) {
@@ -70,8 +77,10 @@ func benchSearch(b *testing.B, users int) {
 }
 
 // BenchmarkSearch finds one user by uid in a tenant of 3 and of 500
-// users: every search lists the tenant's users (see directory.go).
+// users, by listing the tenant's users and by a plan's one lookup.
 func BenchmarkSearch(b *testing.B) {
-	b.Run("users=3", func(b *testing.B) { benchSearch(b, 0) })
-	b.Run("users=500", func(b *testing.B) { benchSearch(b, 497) })
+	for _, p := range paths {
+		b.Run("users=3/"+p.name, func(b *testing.B) { benchSearch(b, 0, p.listAlways) })
+		b.Run("users=500/"+p.name, func(b *testing.B) { benchSearch(b, 497, p.listAlways) })
+	}
 }

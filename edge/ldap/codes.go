@@ -30,6 +30,8 @@ func resultCode(err error) int {
 		return gldap.ResultAdminLimitExceeded
 	case errs.Unavailable:
 		return gldap.ResultUnavailable
+	case errs.RateLimited:
+		return gldap.ResultBusy
 	default:
 		return gldap.ResultOther
 	}

@@ -12,9 +12,9 @@ import (
 //	o=<tenant name>,dc=ward                  one entry per tenant
 //	ou=users,o=<tenant name>,dc=ward         the tenant's users container
 //	uid=<username>,ou=users,o=<tenant>,...   one inetOrgPerson per user
+//	ou=groups,o=<tenant name>,dc=ward        the tenant's groups container
+//	cn=<group name>,ou=groups,o=<tenant>,... one groupOfNames per group
 //	cn=<anything>,ou=tokens,dc=ward          bind-only names for API tokens
-//
-// Groups will get ou=groups beside ou=users once Ward has groups.
 
 // RootDN is the naming context Ward serves.
 const RootDN = "dc=ward"
@@ -28,17 +28,20 @@ const (
 	placeTenant                   // o=<tenant>,dc=ward
 	placeUsers                    // ou=users,o=<tenant>,dc=ward
 	placeUser                     // uid=<user>,ou=users,o=<tenant>,dc=ward
+	placeGroups                   // ou=groups,o=<tenant>,dc=ward
+	placeGroup                    // cn=<group>,ou=groups,o=<tenant>,dc=ward
 	placeTokens                   // ou=tokens,dc=ward
 	placeToken                    // cn=<anything>,ou=tokens,dc=ward
 )
 
-// place is a parsed DN located in Ward's tree. Tenant and User are the
-// decoded values (RFC 4514 escapes removed), folded to lower case, as
-// Ward stores tenant names and usernames folded.
+// place is a parsed DN located in Ward's tree. Tenant, User and Group
+// are the decoded values (RFC 4514 escapes removed), folded to lower
+// case, as Ward stores tenant, user and group names folded.
 type place struct {
 	kind   placeKind
 	tenant string
 	user   string
+	group  string
 }
 
 // parseDN parses a DN per RFC 4514 with the go-ldap parser and locates
@@ -95,7 +98,20 @@ func parseDN(s string) (place, error) {
 	if n == 2 {
 		return p, nil
 	}
-	if v, ok := at(2, "ou"); !ok || !strings.EqualFold(v, "users") {
+	v, ok := at(2, "ou")
+	if ok && strings.EqualFold(v, "groups") {
+		p.kind = placeGroups
+		if n == 3 {
+			return p, nil
+		}
+		group, ok := at(3, "cn")
+		if !ok || n > 4 {
+			return place{kind: placeOutside}, nil
+		}
+		p.kind, p.group = placeGroup, strings.ToLower(group)
+		return p, nil
+	}
+	if !ok || !strings.EqualFold(v, "users") {
 		return place{kind: placeOutside}, nil
 	}
 	p.kind = placeUsers
@@ -139,6 +155,39 @@ func userDN(tenant, user string) string {
 	return "uid=" + escapeValue(user) + "," + usersDN(tenant)
 }
 
+func groupsDN(tenant string) string { return "ou=groups," + tenantDN(tenant) }
+
+func groupDN(tenant, group string) string {
+	return "cn=" + escapeValue(group) + "," + groupsDN(tenant)
+}
+
+// normalDN is a DN's form for distinguishedNameMatch (RFC 4517 section
+// 4.2.15) over Ward's tree: attribute types and values folded to lower
+// case (every name in the tree is stored folded), spaces around them
+// dropped, escapes resolved and made again the one way escapeValue
+// writes them. A DN that does not parse is returned folded as it is.
+func normalDN(s string) string {
+	dn, err := goldap.ParseDN(s)
+	if err != nil {
+		return fold(s)
+	}
+	var b strings.Builder
+	for i, r := range dn.RDNs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		for j, a := range r.Attributes {
+			if j > 0 {
+				b.WriteByte('+')
+			}
+			b.WriteString(strings.ToLower(strings.TrimSpace(a.Type)))
+			b.WriteByte('=')
+			b.WriteString(escapeValue(strings.ToLower(a.Value)))
+		}
+	}
+	return b.String()
+}
+
 // depth is the number of RDNs below the root DSE.
 func (p place) depth() int {
 	switch p.kind {
@@ -146,9 +195,9 @@ func (p place) depth() int {
 		return 1
 	case placeTenant:
 		return 2
-	case placeUsers:
+	case placeUsers, placeGroups:
 		return 3
-	case placeUser:
+	case placeUser, placeGroup:
 		return 4
 	}
 	return 0
@@ -162,10 +211,16 @@ func (p place) contains(q place) bool {
 	switch p.kind {
 	case placeRoot:
 		return true
-	case placeTenant, placeUsers:
+	case placeTenant:
 		return p.tenant == q.tenant
+	case placeUsers:
+		return p.tenant == q.tenant && (q.kind == placeUsers || q.kind == placeUser)
 	case placeUser:
-		return p.tenant == q.tenant && p.user == q.user
+		return q.kind == placeUser && p.tenant == q.tenant && p.user == q.user
+	case placeGroups:
+		return p.tenant == q.tenant && (q.kind == placeGroups || q.kind == placeGroup)
+	case placeGroup:
+		return q.kind == placeGroup && p.tenant == q.tenant && p.group == q.group
 	}
 	return false
 }

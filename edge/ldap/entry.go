@@ -27,6 +27,10 @@ var aliases = map[string]string{
 	"commonname": "cn", "userid": "uid", "rfc822mailbox": "mail", "surname": "sn",
 }
 
+// dnValued are the attributes whose values are DNs, matched with
+// distinguishedNameMatch rather than as strings.
+var dnValued = map[string]bool{"member": true, "memberof": true}
+
 func canonical(name string) string {
 	n := strings.ToLower(strings.TrimSpace(name))
 	if a, ok := aliases[n]; ok {
@@ -115,8 +119,10 @@ var directoryAttrs = []string{"objectclass", "uid", "cn", "sn", "displayname", "
 // userEntry maps a Ward user to an inetOrgPerson (RFC 2798). full is
 // false when a plain user looks at someone else: the entry then holds
 // only directoryAttrs, so that neither the answer nor a filter can tell
-// anything more.
-func userEntry(tenant string, u store.User, full bool) *entry {
+// anything more. memberOf are the DNs of the user's groups, an
+// operational attribute as OpenLDAP's memberof overlay keeps it: returned
+// when asked for by name or "+", and matched by filters.
+func userEntry(tenant string, u store.User, full bool, memberOf []string) *entry {
 	e := &entry{dn: userDN(tenant, u.Username), at: place{kind: placeUser, tenant: tenant,
 		user: u.Username}}
 	cn := u.DisplayName
@@ -133,11 +139,40 @@ func userEntry(tenant string, u store.User, full bool) *entry {
 	e.add("mail", false, u.Email)
 	e.add("telephoneNumber", false, u.Phone)
 	e.add("wardStatus", false, string(u.Status))
+	// The ID of the user's organization (none at tenant level).
+	e.add("wardOrgId", false, u.OrgID)
 	e.add("entryUUID", true, u.ID)
+	e.add("memberOf", true, memberOf...)
 	if !full {
 		e.attrs = slices.DeleteFunc(e.attrs, func(a attr) bool {
 			return !slices.Contains(directoryAttrs, strings.ToLower(a.name))
 		})
 	}
+	return e
+}
+
+func groupsEntry(tenant string) *entry {
+	e := &entry{dn: groupsDN(tenant), at: place{kind: placeGroups, tenant: tenant}}
+	e.add("objectClass", false, "top", "organizationalUnit")
+	e.add("ou", false, "groups")
+	return e
+}
+
+// groupEntry maps a Ward group to a groupOfNames (RFC 4519 section
+// 3.5) whose members are the DNs of its users as the viewer may see
+// them.
+//
+// Known shortcoming: groupOfNames makes member a MUST, but a Ward group
+// may be empty; its entry then has no member attribute at all, where
+// OpenLDAP would refuse it.
+func groupEntry(tenant string, g store.Group, members []string) *entry {
+	e := &entry{dn: groupDN(tenant, g.Name), at: place{kind: placeGroup, tenant: tenant,
+		group: g.Name}}
+	e.add("objectClass", false, "top", "groupOfNames")
+	e.add("cn", false, g.Name)
+	e.add("displayName", false, g.DisplayName)
+	e.add("description", false, g.Description)
+	e.add("member", false, members...)
+	e.add("entryUUID", true, g.ID)
 	return e
 }

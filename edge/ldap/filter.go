@@ -88,9 +88,13 @@ func eval(p *ber.Packet, e *entry) tristate {
 		if a == nil {
 			return isUndefined
 		}
-		want := fold(decode(p.Children[1]))
+		norm := fold
+		if dnValued[canonical(a.name)] && p.Tag == goldap.FilterEqualityMatch {
+			norm = normalDN
+		}
+		want := norm(decode(p.Children[1]))
 		for _, v := range a.vals {
-			got := fold(v)
+			got := norm(v)
 			var ok bool
 			switch p.Tag {
 			case goldap.FilterGreaterOrEqual:

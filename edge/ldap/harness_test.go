@@ -63,7 +63,8 @@ type fixture struct {
 type fixtureOptions struct {
 	allowAnonymous bool
 	sizeLimit      int
-	extraUsers     int // more acme users, without passwords
+	extraUsers     int  // more acme users, without passwords
+	listAlways     bool // serve every search from the listing (plan.go)
 }
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
@@ -113,6 +114,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.srv.listAlways = o.listAlways
 	if err := f.srv.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -135,7 +135,7 @@ func TestSearchScopesAndFilters(t *testing.T) {
 	admin := f.asAdmin(t)
 	const acme = "o=acme,dc=ward"
 	alice, bob := "uid=alice,ou=users,o=acme,dc=ward", "uid=bob,ou=users,o=acme,dc=ward"
-	users := "ou=users,o=acme,dc=ward"
+	users, groups := "ou=users,o=acme,dc=ward", "ou=groups,o=acme,dc=ward"
 	cases := []struct {
 		name   string
 		base   string
@@ -144,9 +144,9 @@ func TestSearchScopesAndFilters(t *testing.T) {
 		want   []string
 	}{
 		{"the tenant's subtree", acme, goldap.ScopeWholeSubtree, "(objectClass=*)",
-			[]string{acme, users, alice, bob}},
+			[]string{acme, groups, users, alice, bob}},
 		{"one level below the tenant", acme, goldap.ScopeSingleLevel, "(objectClass=*)",
-			[]string{users}},
+			[]string{groups, users}},
 		{"the users container's level", users, goldap.ScopeSingleLevel, "(objectClass=*)",
 			[]string{alice, bob}},
 		{"one user's entry", alice, goldap.ScopeBaseObject, "(objectClass=*)", []string{alice}},

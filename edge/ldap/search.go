@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -96,7 +97,7 @@ func (s *Server) search(ctx context.Context, sess *session, who identity,
 			"bind first: anonymous clients may read only the root DSE")
 	}
 	switch base.kind {
-	case placeRoot, placeTenant, placeUsers, placeUser:
+	case placeRoot, placeTenant, placeUsers, placeUser, placeGroups, placeGroup:
 	default:
 		return searchResult{}, refuse(gldap.ResultNoSuchObject, "no such object")
 	}
@@ -125,7 +126,12 @@ func (s *Server) search(ctx context.Context, sess *session, who identity,
 
 	res := searchResult{code: gldap.ResultSuccess, paged: paging != nil}
 	seen, more := 0, false
-	err = s.walk(ctx, who, base, m.Scope, func(e *entry) bool {
+	memberOf := asksForMemberOf(m.Attributes, m.Filter)
+	var pl plan
+	if !s.listAlways {
+		pl = planSearch(f, base, m.Attributes)
+	}
+	err = s.walk(ctx, who, base, m.Scope, memberOf, pl, func(e *entry) bool {
 		if !f.match(e) {
 			return true
 		}
@@ -199,25 +205,32 @@ func inScope(base place, scope gldap.Scope, q place) bool {
 	return true
 }
 
-// walk visits, in a stable order (tenants and users by ID), every entry
-// the identity may see within the search's scope, until visit returns
-// false. Users are listed only when the scope reaches them.
+// walk visits, in a stable order (tenants, then users and groups by ID),
+// every entry the identity may see within the search's scope, until
+// visit returns false. Users and groups are listed only when the scope
+// reaches them; users' memberOf is read only when memberOf is set.
+//
+// With a pinned plan, only user entries can match the filter: the others
+// are not visited, and the users are the plan's candidates (plan.go).
 func (s *Server) walk(ctx context.Context, who identity, base place, scope gldap.Scope,
-	visit func(*entry) bool) error {
+	memberOf bool, pl plan, visit func(*entry) bool) error {
 	tenants, err := s.visibleTenants(ctx, who, base)
 	if err != nil {
 		return err
 	}
-	if inScope(base, scope, place{kind: placeRoot}) && !visit(rootEntry()) {
+	others := !pl.pinned // entries other than users' can match
+	if others && inScope(base, scope, place{kind: placeRoot}) && !visit(rootEntry()) {
 		return nil
 	}
 	// A user's entry as the base is looked up whatever the scope, so that
 	// a missing one is noSuchObject.
 	reachUsers := base.kind == placeUser || scope == gldap.WholeSubtree ||
 		scope == gldap.SingleLevel && base.kind == placeUsers
+	reachUsers = reachUsers && base.kind != placeGroups && base.kind != placeGroup
 	for _, t := range tenants {
+		var groups *groupView // read once per tenant, when needed
 		te := tenantEntry(t)
-		if inScope(base, scope, te.at) {
+		if others && inScope(base, scope, te.at) {
 			if t.CreatedAt.IsZero() {
 				// Known to the session by ID and name only: read the rest
 				// as the client, who may read their own tenant.
@@ -232,43 +245,93 @@ func (s *Server) walk(ctx context.Context, who identity, base place, scope gldap
 			}
 		}
 		ue := usersEntry(t.Name)
-		if inScope(base, scope, ue.at) && !visit(ue) {
+		if others && inScope(base, scope, ue.at) && !visit(ue) {
 			return nil
 		}
-		if !reachUsers {
+		if reachUsers {
+			stop, found, err := s.walkUsers(ctx, who, t, base, scope, memberOf, pl, &groups,
+				visit)
+			if err != nil || stop {
+				return err
+			}
+			if base.kind == placeUser && !found {
+				return refuse(gldap.ResultNoSuchObject, "no such object")
+			}
+		}
+		if !others {
 			continue
 		}
-		stop, found, err := s.walkUsers(ctx, who, t, base, scope, visit)
+		stop, err := s.walkGroups(ctx, who, t, base, scope, &groups, visit)
 		if err != nil || stop {
 			return err
-		}
-		if base.kind == placeUser && !found {
-			return refuse(gldap.ResultNoSuchObject, "no such object")
 		}
 	}
 	return nil
 }
 
+// walkUsers visits a tenant's users: the listing, or a usable plan's
+// candidates. With memberOf, users' memberOf is read for the entries the
+// viewer sees in full.
 func (s *Server) walkUsers(ctx context.Context, who identity, t store.Tenant, base place,
-	scope gldap.Scope, visit func(*entry) bool) (stop, found bool, err error) {
-	admin := who.admin(t.ID)
+	scope gldap.Scope, memberOf bool, pl plan, view **groupView,
+	visit func(*entry) bool) (stop, found bool, err error) {
+	admin, orgAdmin := who.admin(t.ID), who.orgAdmin(t.ID)
 	lister := who.caller
-	if !admin {
+	if !admin && !orgAdmin {
 		lister = readerCaller(t.ID)
 	}
-	err = s.dir.eachUser(ctx, lister, t.ID, func(u store.User) bool {
+	each := func(fn func(store.User) bool) error {
+		return s.dir.eachListed(ctx, who, lister, t.ID, nil, fn)
+	}
+	var of func(store.User) ([]string, error)
+	if memberOf {
+		of = s.memberOf(ctx, who, t, base.kind == placeUser, view)
+	}
+	if pl.usable(who, t) {
+		some, g, err := s.candidates(ctx, who, lister, t, pl)
+		if err != nil {
+			return false, false, err
+		}
+		each = func(fn func(store.User) bool) error {
+			for _, u := range some {
+				if !fn(u) {
+					return nil
+				}
+			}
+			return nil
+		}
+		switch {
+		case memberOf && pl.onlyGroup && g != nil:
+			dn := []string{groupDN(t.Name, g.Name)}
+			of = func(store.User) ([]string, error) { return dn, nil }
+		case memberOf:
+			of = s.memberOf(ctx, who, t, true, view)
+		}
+	}
+	var ofErr error
+	err = each(func(u store.User) bool {
 		if base.kind == placeUser && u.Username != base.user {
 			return true
 		}
 		found = true
-		e := userEntry(t.Name, u, admin || u.ID == who.caller.Subject)
+		full := admin || orgAdmin || u.ID == who.caller.Subject
+		var groupDNs []string
+		if full && of != nil {
+			if groupDNs, ofErr = of(u); ofErr != nil {
+				return false
+			}
+		}
+		e := userEntry(t.Name, u, full, groupDNs)
 		if inScope(base, scope, e.at) && !visit(e) {
 			stop = true
 			return false
 		}
 		return base.kind != placeUser
 	})
-	return stop, found, err
+	if err = cmp.Or(err, ofErr); err != nil {
+		return false, false, err
+	}
+	return stop, found, nil
 }
 
 // visibleTenants lists the tenants a search may reach: a system

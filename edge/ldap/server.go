@@ -1,8 +1,9 @@
 // Package ldap is Ward's LDAP listener (RFC 4511): a directory view of
-// each tenant's users under o=<tenant>,dc=ward, simple binds checked by
-// Ward's users and API token services, searches with filters and paged
-// results (RFC 2696), and adds, modifies and deletes by administrators,
-// mapped to Ward's operations and reached through an invoke.Invoker.
+// each tenant's users and groups under o=<tenant>,dc=ward, simple binds
+// checked by Ward's users and API token services, searches with filters
+// and paged results (RFC 2696), and adds, modifies and deletes by
+// administrators, mapped to Ward's operations and reached through an
+// invoke.Invoker.
 // LDAPS and StartTLS (RFC 4513 section 3) are served when a certificate
 // is configured.
 package ldap
@@ -62,6 +63,9 @@ type Server struct {
 	log       *slog.Logger
 	listeners []*listener
 	errc      chan error
+	// listAlways serves every search from the listing, never from a plan
+	// (plan.go): the tests and benchmarks compare the two with it.
+	listAlways bool
 }
 
 // listener is one address with its own connections: gldap numbers

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/orgs"
 )
 
 // identity is who a connection is bound as.
@@ -63,4 +64,11 @@ func (s *session) isTLS() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tls
+}
+
+// orgAdmin reports whether the identity is an organization administrator
+// in tenantID, and no more: it sees the users of the organizations it
+// reaches (package orgs), in full, and no other user.
+func (id identity) orgAdmin(tenantID string) bool {
+	return !id.admin(tenantID) && orgs.OrgAdminIn(id.caller, tenantID)
 }

@@ -14,16 +14,20 @@ import (
 )
 
 // Adds, modifies and deletes map to users.create, users.update,
-// users.setPassword and users.delete, called with the bound client's
-// own Caller: the operations decide who may write, exactly as they do
-// for GraphQL. Only user entries can be written; tenants are managed
-// through GraphQL.
+// users.setPassword and users.delete for user entries, and to the groups
+// function's operations for group entries (groups.go), called with the
+// bound client's own Caller: the operations decide who may write,
+// exactly as they do for GraphQL. Only user and group entries can be
+// written; tenants are managed through GraphQL.
 
 func (l *listener) add(w *gldap.ResponseWriter, r *gldap.Request) {
 	ctx, done := l.begin("add", r)
 	who := l.session(r.ConnectionID()).identity()
 	m, err := r.GetAddMessage()
-	if err == nil {
+	switch {
+	case err == nil && isGroupDN(m.DN):
+		err = l.srv.addGroup(ctx, who, m)
+	case err == nil:
 		err = l.srv.addUser(ctx, who, m)
 	}
 	code, msg := outcome(err)
@@ -36,7 +40,10 @@ func (l *listener) modify(w *gldap.ResponseWriter, r *gldap.Request) {
 	ctx, done := l.begin("modify", r)
 	who := l.session(r.ConnectionID()).identity()
 	m, err := r.GetModifyMessage()
-	if err == nil {
+	switch {
+	case err == nil && isGroupDN(m.DN):
+		err = l.srv.modifyGroup(ctx, who, m)
+	case err == nil:
 		err = l.srv.modifyUser(ctx, who, m)
 	}
 	code, msg := outcome(err)
@@ -49,7 +56,10 @@ func (l *listener) delete(w *gldap.ResponseWriter, r *gldap.Request) {
 	ctx, done := l.begin("delete", r)
 	who := l.session(r.ConnectionID()).identity()
 	m, err := r.GetDeleteMessage()
-	if err == nil {
+	switch {
+	case err == nil && isGroupDN(m.DN):
+		err = l.srv.deleteGroup(ctx, who, m.DN)
+	case err == nil:
 		err = l.srv.deleteUser(ctx, who, m.DN)
 	}
 	code, msg := outcome(err)
@@ -58,8 +68,8 @@ func (l *listener) delete(w *gldap.ResponseWriter, r *gldap.Request) {
 	done(code, who.tenantID, err)
 }
 
-// target resolves a written DN to its tenant; only user entries are
-// writable.
+// target resolves a written DN to its tenant; only user and group
+// entries are writable.
 func (s *Server) target(ctx context.Context, who identity, dn string) (place, store.Tenant,
 	error) {
 	if who.anonymous() {
@@ -70,9 +80,10 @@ func (s *Server) target(ctx context.Context, who identity, dn string) (place, st
 	if err != nil {
 		return place{}, store.Tenant{}, refuse(gldap.ResultInvalidDNSyntax, "invalid DN")
 	}
-	if at.kind != placeUser {
+	if at.kind != placeUser && at.kind != placeGroup {
 		return place{}, store.Tenant{}, refuse(gldap.ResultUnwillingToPerform,
-			"only user entries (uid=<username>,ou=users,o=<tenant>,dc=ward) can be written")
+			"only user entries (uid=<username>,ou=users,o=<tenant>,dc=ward) and group "+
+				"entries (cn=<name>,ou=groups,o=<tenant>,dc=ward) can be written")
 	}
 	// A tenant the client may not see is answered like a missing one.
 	if who.caller.Tenant != "" && at.tenant != who.tenantName {
@@ -143,6 +154,10 @@ func (s *Server) addUser(ctx context.Context, who identity, m *gldap.AddMessage)
 			in.Phone = v
 		case "wardstatus":
 			in.Status = store.UserStatus(strings.ToUpper(v))
+		case "wardorgid":
+			// Organization administrators must place the user in an
+			// organization they reach; users.create checks it.
+			in.OrgID = v
 		case "userpassword":
 			if hashedPassword.MatchString(v) {
 				return refuse(gldap.ResultUnwillingToPerform,
@@ -207,6 +222,8 @@ func (s *Server) modifyUser(ctx context.Context, who identity, m *gldap.ModifyMe
 			cur = u.Email
 		case "wardstatus":
 			cur = string(u.Status)
+		case "wardorgid":
+			cur = u.OrgID
 		case "uid":
 			return refuse(gldap.ResultNotAllowedOnRDN, "uid names the entry; it cannot be modified")
 		case "telephonenumber":
@@ -248,6 +265,10 @@ func (s *Server) modifyUser(ctx context.Context, who identity, m *gldap.ModifyMe
 		case "wardstatus":
 			st := store.UserStatus(strings.ToUpper(v))
 			in.Status = &st
+		case "wardorgid":
+			// Deleting it moves the user to tenant level; users.update
+			// checks the caller reaches both organizations.
+			in.OrgID = &v
 		}
 	}
 	_, err = invoke.Call[store.User](ctx, s.dir.inv, users.FunctionName, users.OpUpdate,

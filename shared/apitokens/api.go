@@ -23,8 +23,17 @@ type VerifyInput struct {
 // administrators only). TTLSeconds zero means no expiry. Orgs goes with
 // the org_admin role, and only with it: the organizations of the tenant
 // the token administers (with everything below them).
+//
+// UserID makes a personal token that acts as that user of the tenant:
+// roles must be exactly ["user"], the lifetime is required and at most
+// MaxUserTTL, and the token works only while the user exists and is
+// ACTIVE. It is what tenant administrators hand to a person or a script
+// to use the self-service operations before sign-in flows exist for them,
+// and it is revoked with the user's other credentials when the password is
+// reset or the account deleted.
 type CreateInput struct {
 	TenantID   string   `json:"tenantId,omitempty"`
+	UserID     string   `json:"userId,omitempty"`
 	Name       string   `json:"name"`
 	Roles      []string `json:"roles"`
 	Orgs       []string `json:"orgs,omitempty"`

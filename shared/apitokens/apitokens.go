@@ -35,6 +35,9 @@ const Prefix = "ward_"
 // MaxTTL bounds the lifetime a token may be given at creation.
 const MaxTTL = 366 * 24 * time.Hour
 
+// MaxUserTTL bounds the lifetime of a personal token (CreateInput.UserID).
+const MaxUserTTL = 24 * time.Hour
+
 // VerifyCacheTTL is how long a verified token is remembered in the cache.
 // A deleted token therefore keeps working for up to this long on callers
 // that verified it just before; the window is kept short on purpose.
@@ -51,6 +54,7 @@ type Deps struct {
 
 type service struct {
 	tokens  store.APITokens
+	users   store.Users
 	tenants store.Tenants
 	orgs    store.Organizations
 	cache   cache.Cache
@@ -59,7 +63,7 @@ type service struct {
 }
 
 func newService(d Deps) *service {
-	s := &service{tokens: d.Store.APITokens(), tenants: d.Store.Tenants(),
+	s := &service{tokens: d.Store.APITokens(), users: d.Store.Users(), tenants: d.Store.Tenants(),
 		orgs: d.Store.Organizations(), cache: d.Cache, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
@@ -125,6 +129,17 @@ func (s *service) verify(ctx context.Context, c function.Caller, in VerifyInput)
 		}
 		return function.Caller{}, err
 	}
+	if personal(t) {
+		// A personal token is worth no more than its user: it stops
+		// working once the user is gone or no longer ACTIVE.
+		u, err := s.users.Get(ctx, t.TenantID, t.Subject)
+		if errs.CodeOf(err) == errs.NotFound || (err == nil && u.Status != store.UserActive) {
+			return function.Caller{}, errs.New(errs.Unauthenticated, "invalid token")
+		}
+		if err != nil {
+			return function.Caller{}, err
+		}
+	}
 	who := function.Caller{Subject: t.Subject, Tenant: t.TenantID, Roles: t.Roles, Orgs: t.Orgs}
 	if s.cache != nil {
 		ttl := VerifyCacheTTL
@@ -175,8 +190,27 @@ func (in *CreateInput) Validate() error {
 	if in.TTLSeconds < 0 || time.Duration(in.TTLSeconds)*time.Second > MaxTTL {
 		return errs.Invalid("ttlSeconds", "must be between 0 (no expiry) and %d", int64(MaxTTL/time.Second))
 	}
+	if in.UserID != "" {
+		if err := validate.ID("userId", in.UserID); err != nil {
+			return err
+		}
+		if in.TenantID == "" {
+			return errs.Invalid("tenantId", "a personal token needs the user's tenant")
+		}
+		if len(in.Roles) != 1 || in.Roles[0] != function.RoleUser {
+			return errs.Invalid("roles", "a personal token has exactly the user role")
+		}
+		if in.TTLSeconds == 0 || time.Duration(in.TTLSeconds)*time.Second > MaxUserTTL {
+			return errs.Invalid("ttlSeconds", "a personal token lives 1 to %d seconds",
+				int64(MaxUserTTL/time.Second))
+		}
+	}
 	return nil
 }
+
+// personal reports whether a token acts as a user: its subject is then
+// the user's ID, where other tokens' subjects are "apitoken:<id>".
+func personal(t store.APIToken) bool { return validate.ID("subject", t.Subject) == nil }
 
 func (s *service) create(ctx context.Context, c function.Caller, in CreateInput) (CreateOutput, error) {
 	if in.TenantID == "" {
@@ -189,6 +223,18 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 		}
 		if _, err := s.tenants.Get(ctx, in.TenantID); err != nil {
 			return CreateOutput{}, err
+		}
+		if in.UserID != "" {
+			u, err := s.users.Get(ctx, in.TenantID, in.UserID)
+			if errs.CodeOf(err) == errs.NotFound {
+				return CreateOutput{}, errs.Invalid("userId", "names no user of the tenant")
+			}
+			if err != nil {
+				return CreateOutput{}, err
+			}
+			if u.Status != store.UserActive {
+				return CreateOutput{}, errs.Invalid("userId", "the user is not ACTIVE")
+			}
 		}
 		for _, id := range in.Orgs {
 			_, err := s.orgs.Get(ctx, in.TenantID, id)
@@ -204,8 +250,8 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 	if in.TTLSeconds > 0 {
 		ttl = time.Duration(in.TTLSeconds) * time.Second
 	}
-	out, err := s.save(ctx, NewSecret(), validate.NewID(), in.TenantID, in.Name, in.Roles,
-		in.Orgs, ttl)
+	out, err := s.save(ctx, NewSecret(), validate.NewID(), in.TenantID, in.UserID, in.Name,
+		in.Roles, in.Orgs, ttl)
 	if err != nil {
 		return CreateOutput{}, err
 	}
@@ -245,14 +291,20 @@ func validOrgs(roles, orgs []string) error {
 	return nil
 }
 
-func (s *service) save(ctx context.Context, secret, id, tenantID, name string, roles,
+// save stores a new token; userID, when set, is its subject (a personal
+// token), else the subject is "apitoken:<id>".
+func (s *service) save(ctx context.Context, secret, id, tenantID, userID, name string, roles,
 	orgs []string, ttl time.Duration) (CreateOutput, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
+	subject := "apitoken:" + id
+	if userID != "" {
+		subject = userID
+	}
 	t := store.APIToken{
 		ID:        id,
 		Hash:      Hash(secret),
 		Name:      name,
-		Subject:   "apitoken:" + id,
+		Subject:   subject,
 		TenantID:  tenantID,
 		Roles:     roles,
 		Orgs:      orgs,

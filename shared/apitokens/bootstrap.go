@@ -36,7 +36,7 @@ func Bootstrap(ctx context.Context, d Deps, configured string) (generated string
 		if !errors.Is(err, errs.ErrNotFound) {
 			return "", err
 		}
-		_, err = s.save(ctx, configured, validate.NewID(), "", "bootstrap (configured)", roles, nil, 0)
+		_, err = s.save(ctx, configured, validate.NewID(), "", "", "bootstrap (configured)", roles, nil, 0)
 		if errors.Is(err, errs.ErrConflict) {
 			return "", nil // another process stored it first
 		}
@@ -50,7 +50,7 @@ func Bootstrap(ctx context.Context, d Deps, configured string) (generated string
 	if len(existing) > 0 {
 		return "", nil // a system administrator exists already
 	}
-	out, err := s.save(ctx, NewSecret(), BootstrapID, "", "bootstrap", roles, nil, 0)
+	out, err := s.save(ctx, NewSecret(), BootstrapID, "", "", "bootstrap", roles, nil, 0)
 	if errors.Is(err, errs.ErrConflict) {
 		return "", nil // created on an earlier start
 	}

@@ -13,12 +13,17 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/wardhq/ward/shared/account"
 	"github.com/wardhq/ward/shared/apitokens"
 	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/config"
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/messaging"
+	"github.com/wardhq/ward/shared/messaging/outbox"
+	"github.com/wardhq/ward/shared/messaging/templates"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/tenants"
@@ -33,10 +38,18 @@ var Domain = map[string]func(p *Platform) *function.Function{
 		return tenants.Function(tenants.Deps{Store: p.Store, Log: p.Log})
 	},
 	users.FunctionName: func(p *Platform) *function.Function {
-		return users.Function(users.Deps{Store: p.Store, Log: p.Log})
+		return users.Function(users.Deps{Store: p.Store, Cache: p.Cache, Log: p.Log})
 	},
 	orgs.FunctionName: func(p *Platform) *function.Function {
 		return orgs.Function(orgs.Deps{Store: p.Store, Log: p.Log})
+	},
+	groups.FunctionName: func(p *Platform) *function.Function {
+		return groups.Function(groups.Deps{Store: p.Store, Log: p.Log})
+	},
+	account.FunctionName: func(p *Platform) *function.Function {
+		return account.Function(account.Deps{Store: p.Store, Cache: p.Cache, Email: p.Email, Phone: p.Phone,
+			Templates: p.Templates, From: p.EmailFrom, PublicURL: p.Config.PublicURL,
+			Log: p.Log})
 	},
 	apitokens.FunctionName: func(p *Platform) *function.Function {
 		return apitokens.Function(apitokens.Deps{Store: p.Store, Cache: p.Cache, Log: p.Log})
@@ -59,6 +72,15 @@ type Platform struct {
 	// Invoker reaches the functions this binary calls: Local unless a
 	// front (the facade) routes some of them elsewhere.
 	Invoker invoke.Invoker
+
+	// Email and Phone send messages as Config.Messaging says; Templates
+	// writes them. EmailFrom is the sender address. Outbox is set when
+	// either channel is the development outbox.
+	Email     messaging.EmailSender
+	Phone     messaging.PhoneSender
+	EmailFrom string
+	Templates *templates.Renderer
+	Outbox    *outbox.Outbox
 }
 
 // Open opens the store and the cache that cfg names and registers, in an
@@ -73,6 +95,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []strin
 	if p.Cache, err = openCache(ctx, cfg); err != nil {
 		p.Store.Close()
 		return nil, fmt.Errorf("cache: %w", err)
+	}
+
+	if err := p.openMessaging(cfg); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("messaging: %w", err)
 	}
 
 	p.Local = invoke.NewLocal()
@@ -130,7 +157,7 @@ func slicesContains(list []string, s string) bool {
 // DomainNames lists every domain function, for hosts that run them all.
 func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
-		apitokens.FunctionName, audit.FunctionName}
+		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName}
 }
 
 // dataFile is the embedded store's file inside the data directory.

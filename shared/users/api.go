@@ -43,15 +43,22 @@ func (Password) LogValue() slog.Value { return slog.StringValue(redacted) }
 // with it or not at all. Phone is an E.164 number (+ and 7 to 15 digits).
 // OrgID places the user in an organization of the tenant; organization
 // administrators must set it, to one of the organizations they reach.
+// Attributes are checked against the tenant's user schema (package
+// attributes); Locale is a BCP 47 tag; Preferences are free short entries.
 type CreateInput struct {
-	TenantID    string           `json:"tenantId"`
-	Username    string           `json:"username"`
-	Email       string           `json:"email,omitempty"`
-	Phone       string           `json:"phone,omitempty"`
-	DisplayName string           `json:"displayName,omitempty"`
-	Status      store.UserStatus `json:"status,omitempty"`
-	OrgID       string           `json:"orgId,omitempty"`
-	Password    Password         `json:"password,omitempty"`
+	TenantID      string            `json:"tenantId"`
+	Username      string            `json:"username"`
+	Email         string            `json:"email,omitempty"`
+	EmailVerified bool              `json:"emailVerified,omitempty"`
+	Phone         string            `json:"phone,omitempty"`
+	PhoneVerified bool              `json:"phoneVerified,omitempty"`
+	DisplayName   string            `json:"displayName,omitempty"`
+	Status        store.UserStatus  `json:"status,omitempty"`
+	OrgID         string            `json:"orgId,omitempty"`
+	Password      Password          `json:"password,omitempty"`
+	Attributes    map[string]any    `json:"attributes,omitempty"`
+	Locale        string            `json:"locale,omitempty"`
+	Preferences   map[string]string `json:"preferences,omitempty"`
 }
 
 // GetInput names one user.
@@ -68,6 +75,9 @@ type ListInput struct {
 	OrgID    string `json:"orgId,omitempty"`
 	After    string `json:"after,omitempty"`
 	First    int    `json:"first,omitempty"`
+	// Filter, when it narrows anything, keeps the users that match all
+	// its fields (store.Users.Search); its orgId acts as OrgID.
+	Filter *store.UserFilter `json:"filter,omitempty"`
 }
 
 // ListOutput is one page of users; Next is empty on the last page.
@@ -78,15 +88,25 @@ type ListOutput struct {
 
 // UpdateInput changes the fields that are set. OrgID moves the user to
 // another organization ("" to tenant level), which needs administration
-// rights over both the user's organization and the new one.
+// rights over both the user's organization and the new one. A new Email
+// or Phone is unverified unless EmailVerified or PhoneVerified says
+// otherwise. Attributes and Preferences are merge patches (RFC 7396): a
+// key set to null removes the entry, the others set it; the result is
+// checked against the tenant's schema.
 type UpdateInput struct {
-	TenantID    string            `json:"tenantId"`
-	ID          string            `json:"id"`
-	Username    *string           `json:"username,omitempty"`
-	Email       *string           `json:"email,omitempty"`
-	DisplayName *string           `json:"displayName,omitempty"`
-	Status      *store.UserStatus `json:"status,omitempty"`
-	OrgID       *string           `json:"orgId,omitempty"`
+	TenantID      string             `json:"tenantId"`
+	ID            string             `json:"id"`
+	Username      *string            `json:"username,omitempty"`
+	Email         *string            `json:"email,omitempty"`
+	EmailVerified *bool              `json:"emailVerified,omitempty"`
+	Phone         *string            `json:"phone,omitempty"`
+	PhoneVerified *bool              `json:"phoneVerified,omitempty"`
+	DisplayName   *string            `json:"displayName,omitempty"`
+	Status        *store.UserStatus  `json:"status,omitempty"`
+	OrgID         *string            `json:"orgId,omitempty"`
+	Attributes    map[string]any     `json:"attributes,omitempty"`
+	Locale        *string            `json:"locale,omitempty"`
+	Preferences   map[string]*string `json:"preferences,omitempty"`
 }
 
 // DeleteInput names the user to delete.

@@ -13,9 +13,12 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/wardhq/ward/shared/attributes"
 	"github.com/wardhq/ward/shared/audit"
+	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/messaging"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/passwords"
 	"github.com/wardhq/ward/shared/store"
@@ -28,6 +31,7 @@ type Deps struct {
 	Now    func() time.Time  // nil: time.Now
 	Hasher *passwords.Hasher // nil: passwords.Default()
 	Log    *slog.Logger      // nil: slog.Default()
+	Cache  cache.Cache       // import progress; nil: imports answer UNAVAILABLE
 }
 
 type service struct {
@@ -39,6 +43,8 @@ type service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	audit   audit.Recorder
+	cache   cache.Cache
+	groups  store.Groups
 }
 
 // Function returns the users function.
@@ -57,6 +63,7 @@ func Function(d Deps) *function.Function {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.cache, s.groups = d.Cache, d.Store.Groups()
 	s.audit = audit.Recorder{Audit: d.Store.Audit(), Log: s.log, Now: s.now}
 	f := function.New(FunctionName)
 	function.Op(f, OpCreate, s.create)
@@ -67,6 +74,9 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpSetPassword, s.setPassword)
 	function.Op(f, OpChangePassword, s.changePassword)
 	function.Op(f, OpVerifyPassword, s.verifyPassword)
+	registerLookups(f, s)
+	function.Op(f, OpImportUsers, s.importUsers)
+	function.Op(f, OpImportStatus, s.importStatus)
 	return f
 }
 
@@ -107,7 +117,49 @@ func (in *CreateInput) Validate() error {
 	if err := validStatus("status", in.Status); err != nil {
 		return err
 	}
+	if in.EmailVerified && in.Email == "" {
+		return errs.Invalid("emailVerified", "needs an email")
+	}
+	if in.PhoneVerified && in.Phone == "" {
+		return errs.Invalid("phoneVerified", "needs a phone")
+	}
+	if in.Locale, err = validLocale("locale", in.Locale); err != nil {
+		return err
+	}
+	if len(in.Preferences) > 0 {
+		patch := make(map[string]*string, len(in.Preferences))
+		for k, v := range in.Preferences {
+			patch[k] = &v
+		}
+		if in.Preferences, err = attributes.ApplyPreferences(nil, patch); err != nil {
+			return err
+		}
+	}
 	return validate.Text("displayName", in.DisplayName, 200)
+}
+
+// validLocale accepts "" or a BCP 47 language tag, returned in canonical
+// case.
+func validLocale(field, s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	l, err := messaging.ParseLocale(s)
+	if err != nil {
+		return "", errs.Invalid(field, "must be a language tag such as en or fr-CA")
+	}
+	return string(l), nil
+}
+
+// CheckAttributes checks a complete set of attributes against a tenant's
+// schema, as users.create does; selfService limits it to the attributes
+// users may set themselves. Package attributes has the merge of a patch.
+func CheckAttributes(schema []store.AttributeDef, attrs map[string]any, selfService bool) error {
+	w := attributes.Admin
+	if selfService {
+		w = attributes.SelfService
+	}
+	return attributes.Check(schema, attrs, w)
 }
 
 // e164 is an international phone number as ITU-T E.164 writes it: a plus,
@@ -198,18 +250,27 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 	if err != nil {
 		return store.User{}, err
 	}
+	attrs, err := attributes.Apply(tn.UserSchema, nil, in.Attributes, attributes.Admin)
+	if err != nil {
+		return store.User{}, err
+	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	u := store.User{
-		ID:          validate.NewID(),
-		TenantID:    in.TenantID,
-		Username:    in.Username,
-		Email:       in.Email,
-		Phone:       in.Phone,
-		DisplayName: in.DisplayName,
-		Status:      in.Status,
-		OrgID:       in.OrgID,
-		CreatedAt:   now,
-		UpdatedAt:   now,
+		ID:            validate.NewID(),
+		TenantID:      in.TenantID,
+		Username:      in.Username,
+		Email:         in.Email,
+		EmailVerified: in.EmailVerified,
+		Phone:         in.Phone,
+		PhoneVerified: in.PhoneVerified,
+		DisplayName:   in.DisplayName,
+		Status:        in.Status,
+		OrgID:         in.OrgID,
+		Attributes:    attrs,
+		Locale:        in.Locale,
+		Preferences:   in.Preferences,
+		CreatedAt:     now,
+		UpdatedAt:     now,
 	}
 
 	// The password is checked and hashed before anything is written, so
@@ -221,31 +282,7 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 		}
 	}
 
-	u, err = s.users.Create(ctx, u)
-	if err != nil {
-		return u, err
-	}
-	if hash == "" {
-		s.recordCreate(ctx, c, u, false)
-		return u, nil
-	}
-	if err := s.creds.SetPassword(ctx, u.TenantID, u.ID, hash, now); err != nil {
-		// The user and its password are two writes. When the second fails
-		// the first is undone, so that no user exists without the password
-		// the caller asked for and the caller may simply try again. The
-		// undo outlives a cancelled request: its need is already decided.
-		dctx := context.WithoutCancel(ctx)
-		if derr := s.users.Delete(dctx, u.TenantID, u.ID); derr != nil {
-			s.log.LogAttrs(ctx, slog.LevelError,
-				"users: a user whose password could not be stored was not deleted either",
-				slog.String("request_id", function.RequestID(ctx)),
-				slog.String("tenant", u.TenantID), slog.String("user", u.ID),
-				slog.String("error", derr.Error()))
-		}
-		return store.User{}, err
-	}
-	s.recordCreate(ctx, c, u, true)
-	return u, nil
+	return s.storeNewUser(ctx, c, u, hash, nil, now)
 }
 
 // recordCreate records a created user; withPassword notes, without the
@@ -282,6 +319,9 @@ func (in *ListInput) Validate() error {
 	if err := validate.ID("tenantId", in.TenantID); err != nil {
 		return err
 	}
+	if err := in.validFilter(); err != nil {
+		return err
+	}
 	if in.OrgID != "" {
 		return validate.ID("orgId", in.OrgID)
 	}
@@ -312,9 +352,14 @@ func (s *service) list(ctx context.Context, c function.Caller, in ListInput) (Li
 	page := store.Page{After: in.After, Limit: in.First}
 	var items []store.User
 	var next string
-	if in.OrgID != "" {
+	switch {
+	case filterSet(in.Filter):
+		f := *in.Filter
+		f.OrgID = in.OrgID // the scope checked above
+		items, next, err = s.users.Search(ctx, in.TenantID, f, page)
+	case in.OrgID != "":
 		items, next, err = s.users.ListByOrg(ctx, in.TenantID, in.OrgID, page)
-	} else {
+	default:
 		items, next, err = s.users.List(ctx, in.TenantID, page)
 	}
 	if err != nil {
@@ -358,6 +403,18 @@ func (in *UpdateInput) Validate() error {
 			return err
 		}
 	}
+	if in.Phone != nil {
+		if err := validPhone("phone", *in.Phone); err != nil {
+			return err
+		}
+	}
+	if in.Locale != nil {
+		l, err := validLocale("locale", *in.Locale)
+		if err != nil {
+			return err
+		}
+		in.Locale = &l
+	}
 	if in.DisplayName != nil {
 		return validate.Text("displayName", *in.DisplayName, 200)
 	}
@@ -370,6 +427,14 @@ func (s *service) update(ctx context.Context, c function.Caller, in UpdateInput)
 	wide, err := orgs.Gate(c, in.TenantID)
 	if err != nil {
 		return store.User{}, err
+	}
+	var schema []store.AttributeDef
+	if in.Attributes != nil {
+		tn, err := s.tenant(ctx, in.TenantID)
+		if err != nil {
+			return store.User{}, err
+		}
+		schema = tn.UserSchema
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var before store.User // as fn last saw it, which is what the update replaced
@@ -392,14 +457,46 @@ func (s *service) update(ctx context.Context, c function.Caller, in UpdateInput)
 		if in.Username != nil {
 			u.Username = *in.Username
 		}
-		if in.Email != nil {
-			u.Email = *in.Email
+		if in.Email != nil && *in.Email != u.Email {
+			u.Email, u.EmailVerified = *in.Email, false
+		}
+		if in.EmailVerified != nil {
+			u.EmailVerified = *in.EmailVerified
+		}
+		if in.Phone != nil && *in.Phone != u.Phone {
+			u.Phone, u.PhoneVerified = *in.Phone, false
+		}
+		if in.PhoneVerified != nil {
+			u.PhoneVerified = *in.PhoneVerified
+		}
+		if u.EmailVerified && u.Email == "" {
+			return u, errs.Invalid("emailVerified", "needs an email")
+		}
+		if u.PhoneVerified && u.Phone == "" {
+			return u, errs.Invalid("phoneVerified", "needs a phone")
 		}
 		if in.DisplayName != nil {
 			u.DisplayName = *in.DisplayName
 		}
 		if in.Status != nil {
 			u.Status = *in.Status
+		}
+		if in.Locale != nil {
+			u.Locale = *in.Locale
+		}
+		if in.Attributes != nil {
+			attrs, err := attributes.Apply(schema, u.Attributes, in.Attributes, attributes.Admin)
+			if err != nil {
+				return u, err
+			}
+			u.Attributes = attrs
+		}
+		if in.Preferences != nil {
+			prefs, err := attributes.ApplyPreferences(u.Preferences, in.Preferences)
+			if err != nil {
+				return u, err
+			}
+			u.Preferences = prefs
 		}
 		u.UpdatedAt = now
 		return u, nil

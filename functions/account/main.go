@@ -1,0 +1,7 @@
+// Command account is Ward's self-service function as a deployable: on AWS
+// Lambda, on Google Cloud Functions or Cloud Run, or as a plain HTTP server.
+package main
+
+import "github.com/wardhq/ward/shared/platform"
+
+func main() { platform.Main("account", nil) }
