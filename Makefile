@@ -2,7 +2,7 @@
 # needs; the rest are for working on Ward itself.
 
 GO      ?= go
-FUNCS   := graphql tenants users orgs admin audit
+FUNCS   := graphql tenants users orgs groups admin audit account
 
 .PHONY: run test unit bench load lint build lambda sam-validate clean
 

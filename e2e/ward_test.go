@@ -343,7 +343,7 @@ func (w *ward) listUsers(tenantID string) []user {
 			vars["a"] = after
 		}
 		w.must(`query($t: ID!, $a: String) { users(tenantId: $t, first: 3, after: $a) {
-			nodes { id username } pageInfo { endCursor hasNextPage } } }`, vars, "users", &page)
+			nodes { id username email status } pageInfo { endCursor hasNextPage } } }`, vars, "users", &page)
 		all = append(all, page.Nodes...)
 		if !page.PageInfo.HasNextPage {
 			return all
