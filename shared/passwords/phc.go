@@ -84,6 +84,15 @@ func parsePHC(s string) (phc, error) {
 	return phc{params: p, salt: salt, key: key}, nil
 }
 
+// CheckHash checks that encoded is a hash Verify can use, without any
+// Argon2 work: a hash brought from elsewhere (a bulk import) is refused
+// here rather than at its user's first sign-in. The error wraps
+// ErrMalformed.
+func CheckHash(encoded string) error {
+	_, err := parsePHC(encoded)
+	return err
+}
+
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }

@@ -130,10 +130,11 @@ func TestImportCSVReportsEveryBadRowAndWritesTheGoodOnes(t *testing.T) {
 		"dan,,,," + strings.Repeat("x", 201) + ",,,,", // 6 too long
 		"eve,,,,,SLEEPING,,,",                         // 7 status
 		"fay,,,,,,,password,",                         // 8 policy
-		"gus,,,,,,,,\"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$bm90LWEta2V5\"", // 9 bad hash
-		"hal,,,,,LOCKED,,,\"" + hash + "\"",                                 // 10 ok
-		"ivy,ivy@example.com,,,,,,\"" + importGoodPassword + "\",",          // 11 ok
-		"jon,,,,,,,,\"" + strings.Repeat("y", maxCellBytes+1) + "\"",        // 12 oversized cell
+		"gus,,,,,,,,\"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$bm90LWEta2V5\"",  // 9 bad hash
+		"hal,,,,,LOCKED,,,\"" + hash + "\"",                                  // 10 ok
+		"ivy,ivy@example.com,,,,,,\"" + importGoodPassword + "\",",           // 11 ok
+		"jon,,,,,,,,\"" + strings.Repeat("y", maxCellBytes+1) + "\"",         // 12 oversized cell
+		"kim,,,,,,,,\"" + strings.Replace(hash, ",t=2,", ",t=99,", 1) + "\"", // 13 cost too high
 	}, "\n")
 	out, err := f.run(f.admin, ImportInput{TenantID: f.a.ID, Format: FormatCSV, Data: csv})
 	if err != nil {
@@ -150,11 +151,12 @@ func TestImportCSVReportsEveryBadRowAndWritesTheGoodOnes(t *testing.T) {
 		{8, "password", errs.InvalidArgument},
 		{9, "passwordHash", errs.InvalidArgument},
 		{12, "passwordHash", errs.InvalidArgument},
+		{13, "passwordHash", errs.InvalidArgument},
 	}
 	if d := cmp.Diff(want, codesOf(out.Errors)); d != "" {
 		t.Errorf("row errors (-want +got):\n%s\n%+v", d, out.Errors)
 	}
-	if out.Rows != 12 || out.Created != 3 || out.Failed != 9 || out.ErrorsOmitted != 0 {
+	if out.Rows != 13 || out.Created != 3 || out.Failed != 10 || out.ErrorsOmitted != 0 {
 		t.Errorf("counts = %+v", out)
 	}
 	for _, e := range out.Errors {
