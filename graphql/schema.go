@@ -282,10 +282,11 @@ func (r *resolvers) schema() gql.Schema {
 	var userConn, orgConn *gql.Object
 	var groupT *gql.Object // read by the User fields' thunk, built after userConn
 	profile := newProfileTypes()
+	settings := newSettingsTypes()
 	tenantT = gql.NewObject(gql.ObjectConfig{
 		Name: "Tenant",
 		Fields: gql.FieldsThunk(func() gql.Fields {
-			return merge(profile.tenantFields(), gql.Fields{
+			return merge(profile.tenantFields(), settings.tenantFields(), gql.Fields{
 				"id":   {Type: nnID, Resolve: from(func(t store.Tenant) any { return t.ID })},
 				"name": {Type: nnString, Resolve: from(func(t store.Tenant) any { return t.Name })},
 				"displayName": {
@@ -515,7 +516,7 @@ func (r *resolvers) schema() gql.Schema {
 	}
 	mutation := gql.NewObject(gql.ObjectConfig{
 		Name:   "Mutation",
-		Fields: r.mutationFields(tenantT, userT, userStatus, createTokenPayload, profile),
+		Fields: r.mutationFields(tenantT, userT, userStatus, createTokenPayload, profile, settings),
 	})
 	for k, v := range r.orgMutationFields(orgT) {
 		mutation.AddFieldConfig(k, v)
@@ -620,7 +621,7 @@ func (r *resolvers) listUsers(ctx context.Context, tenantID string, args map[str
 // v0.8.1 cannot parse the null literal (`email: null` is a parse error), so
 // a client sends null through a variable.
 func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.Enum,
-	tokenPayload *gql.Object, profile profileTypes) gql.Fields {
+	tokenPayload *gql.Object, profile profileTypes, settings settingsTypes) gql.Fields {
 	input := func(name string, fields gql.InputObjectConfigFieldMap,
 		more ...gql.InputObjectConfigFieldMap) gql.FieldConfigArgument {
 		for _, m := range more {
@@ -656,6 +657,10 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 					Description: "Replaces the whole schema; unchanged when absent or null, " +
 						"removed by an empty list.",
 				},
+				"auth": {Type: settings.authIn,
+					Description: "Replaces the sign-in settings; unchanged when absent or null."},
+				"branding": {Type: settings.brandIn,
+					Description: "Replaces the branding; unchanged when absent or null."},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
@@ -666,6 +671,13 @@ func (r *resolvers) mutationFields(tenantT, userT *gql.Object, userStatus *gql.E
 				if v, ok := m["userSchema"]; ok && v != nil {
 					defs := attrDefs(v)
 					in.UserSchema = &defs
+				}
+				var err error
+				if in.Auth, err = inputAs[store.AuthSettings](m["auth"]); err != nil {
+					return nil, err
+				}
+				if in.Branding, err = inputAs[store.Branding](m["branding"]); err != nil {
+					return nil, err
 				}
 				t, err := callOp[store.Tenant](r, p.Context, tenants.FunctionName,
 					tenants.OpUpdate, in)

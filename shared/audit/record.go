@@ -119,6 +119,18 @@ func UserFields(u store.User) Fields {
 
 // jsonText writes a map or slice as JSON for the trail (map keys sorted),
 // "" when empty.
+// structText is the JSON of a settings struct, or "" for its zero value.
+func structText[T any](v T) string {
+	if reflect.ValueOf(v).IsZero() {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "(unprintable)"
+	}
+	return string(b)
+}
+
 func jsonText[T any](m T) string {
 	if reflect.ValueOf(m).Len() == 0 {
 		return ""
@@ -138,7 +150,8 @@ func OrgFields(o store.Organization) Fields {
 // TenantFields are a tenant's audited fields.
 func TenantFields(t store.Tenant) Fields {
 	return Fields{"name": t.Name, "displayName": t.DisplayName,
-		"registration": string(t.Registration), "userSchema": jsonText(t.UserSchema)}
+		"registration": string(t.Registration), "userSchema": jsonText(t.UserSchema),
+		"auth": structText(t.Auth), "branding": structText(t.Branding)}
 }
 
 // TokenFields are an API token's audited fields: never its hash.

@@ -60,10 +60,32 @@ type Handler func(ctx context.Context, caller Caller, input json.RawMessage) (an
 type Function struct {
 	Name string
 	// Routes serves the function's plain HTTP endpoints (protocol endpoints
-	// that standards require to be HTTP). Nil when it has none.
+	// that standards require to be HTTP, hosted pages). Nil when it has
+	// none.
 	Routes http.Handler
+	// Patterns are the URL patterns, in net/http.ServeMux syntax and
+	// without a method, under which a host that serves several functions
+	// from one listener sends requests to Routes (see Mount). Empty means
+	// "/<Name>/". A function deployed on its own gets every path.
+	Patterns []string
 
 	ops map[string]Handler
+}
+
+// Mount registers f's Routes on mux under f's Patterns; a function without
+// Routes registers nothing. Two functions claiming one pattern panic in
+// mux.Handle, at start-up.
+func Mount(mux *http.ServeMux, f *Function) {
+	if f.Routes == nil {
+		return
+	}
+	patterns := f.Patterns
+	if len(patterns) == 0 {
+		patterns = []string{"/" + f.Name + "/"}
+	}
+	for _, p := range patterns {
+		mux.Handle(p, f.Routes)
+	}
 }
 
 // New returns an empty function.

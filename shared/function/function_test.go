@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -167,6 +170,36 @@ func TestDecodeResponse(t *testing.T) {
 	for _, raw := range bad {
 		if _, err := DecodeResponse([]byte(raw)); err == nil {
 			t.Errorf("DecodeResponse(%s) accepted it", raw)
+		}
+	}
+}
+
+func TestMountUsesPatternsOrTheFunctionName(t *testing.T) {
+	hello := func(body string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) })
+	}
+	plain := New("plain")
+	plain.Routes = hello("plain")
+	pages := New("pages")
+	pages.Routes = hello("pages")
+	pages.Patterns = []string{"/t/{tenant}/login", "/t/{tenant}/login/"}
+	none := New("none")
+
+	mux := http.NewServeMux()
+	for _, f := range []*Function{plain, pages, none} {
+		Mount(mux, f)
+	}
+	for path, want := range map[string]string{
+		"/plain/x":          "plain",
+		"/t/acme/login":     "pages",
+		"/t/acme/login/mfa": "pages",
+		"/none/":            "404 page not found\n",
+		"/pages/":           "404 page not found\n",
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if got := rec.Body.String(); got != want {
+			t.Errorf("GET %s = %q, want %q", path, got, want)
 		}
 	}
 }

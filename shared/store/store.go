@@ -43,9 +43,13 @@ type Tenant struct {
 	// carry (User.Attributes). The store keeps it as given, bounded by
 	// MaxSchemaAttributes; checking it is the tenants service's work.
 	UserSchema []AttributeDef `json:"userSchema,omitempty"`
-	CreatedAt  time.Time      `json:"createdAt"`
-	UpdatedAt  time.Time      `json:"updatedAt"`
-	Version    int64          `json:"version"` // set by the store; bumped on each update
+	// Auth holds the tenant's sign-in and session rules, Branding the
+	// look of its hosted pages (see settings.go).
+	Auth      AuthSettings `json:"auth"`
+	Branding  Branding     `json:"branding"`
+	CreatedAt time.Time    `json:"createdAt"`
+	UpdatedAt time.Time    `json:"updatedAt"`
+	Version   int64        `json:"version"` // set by the store; bumped on each update
 }
 
 // RegistrationMode is a tenant's self-service registration policy.
@@ -169,8 +173,9 @@ const (
 // the tenant, applies fn and writes the result only if nobody wrote in
 // between (compare-and-swap on Version); fn may run more than once, and an
 // error from fn is returned as is with nothing written. Update may change
-// DisplayName, Registration and UserSchema; ID, Name and CreatedAt are
-// kept. A UserSchema longer than MaxSchemaAttributes is ErrInvalidArgument.
+// DisplayName, Registration, UserSchema, Auth and Branding; ID, Name and
+// CreatedAt are kept. A UserSchema longer than MaxSchemaAttributes, or
+// Auth and Branding over MaxSettingsBytes as JSON, is ErrInvalidArgument.
 //
 // List returns tenants in a stable order (by ID); a cursor stays valid while
 // entities are added or removed, and no entity present for the whole listing

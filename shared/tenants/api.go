@@ -54,6 +54,10 @@ type UpdateInput struct {
 	DisplayName  *string                 `json:"displayName,omitempty"`
 	Registration *store.RegistrationMode `json:"registration,omitempty"`
 	UserSchema   *[]store.AttributeDef   `json:"userSchema,omitempty"`
+	// Auth and Branding, when set, replace the tenant's sign-in settings
+	// or branding as a whole (the zero value restores Ward's defaults).
+	Auth     *store.AuthSettings `json:"auth,omitempty"`
+	Branding *store.Branding     `json:"branding,omitempty"`
 }
 
 // DeleteInput names the tenant to delete; a tenant with users is refused.

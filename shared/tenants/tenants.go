@@ -159,6 +159,16 @@ func (in *UpdateInput) Validate() error {
 			return err
 		}
 	}
+	if in.Auth != nil {
+		if err := CheckAuth(*in.Auth); err != nil {
+			return err
+		}
+	}
+	if in.Branding != nil {
+		if err := CheckBranding(*in.Branding); err != nil {
+			return err
+		}
+	}
 	if in.DisplayName != nil {
 		return validate.Text("displayName", *in.DisplayName, 200)
 	}
@@ -187,6 +197,12 @@ func (s *service) update(ctx context.Context, c function.Caller, in UpdateInput)
 			if len(t.UserSchema) == 0 {
 				t.UserSchema = nil
 			}
+		}
+		if in.Auth != nil {
+			t.Auth = in.Auth.Clone()
+		}
+		if in.Branding != nil {
+			t.Branding = *in.Branding
 		}
 		t.UpdatedAt = now
 		return t, nil

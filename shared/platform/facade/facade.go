@@ -5,6 +5,7 @@ package facade
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/wardhq/ward/graphql"
 	"github.com/wardhq/ward/shared/function"
@@ -29,5 +30,18 @@ func Build(ctx context.Context, p *platform.Platform) (*function.Function, error
 		// deleted token keeps working.
 		TokenCacheTTL: -1,
 	}
-	return graphql.Function(inv, opts), nil
+	front := graphql.Function(inv, opts)
+
+	// One listener serves the facade and the HTTP routes (protocol
+	// endpoints, hosted pages) of every domain function hosted here.
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", front.Routes)
+	mux.Handle("/healthz", front.Routes)
+	for _, name := range platform.DomainNames() {
+		if f := p.Local.Function(name); f != nil {
+			function.Mount(mux, f)
+		}
+	}
+	front.Routes = mux
+	return front, nil
 }

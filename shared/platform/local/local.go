@@ -42,13 +42,7 @@ func Run(ctx context.Context, environ []string, out io.Writer) error {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", front.Routes)
-	mux.Handle("/healthz", front.Routes)
-	for _, name := range platform.DomainNames() {
-		if f := p.Local.Function(name); f != nil && f.Routes != nil {
-			mux.Handle("/"+name+"/", f.Routes)
-		}
-	}
+	mux.Handle("/", front.Routes)
 	if p.Outbox != nil {
 		mux.Handle("/_ward/outbox", outboxHandler(p.Outbox, p.Invoker))
 	}

@@ -75,10 +75,12 @@ var _ store.Store = (*Store)(nil)
 // Version 4 added the audit trail (two new buckets, nothing else).
 // Version 5 added groups, verifications and the users' profile fields
 // (new buckets, and record fields that older records simply lack).
-const schemaVersion = 5
+// Version 6 added tenants' sign-in settings and branding, and the buckets
+// of sign-in: sessions, second factors and sign-in history.
+const schemaVersion = 6
 
 // upgradableFrom lists the versions Open upgrades to schemaVersion.
-var upgradableFrom = []uint64{1, 2, 3, 4}
+var upgradableFrom = []uint64{1, 2, 3, 4, 5}
 
 var (
 	bucketMeta         = []byte("meta")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -25,25 +26,42 @@ type tenantRec struct {
 	Registration string `json:"r,omitempty"`
 	// UserSchema is kept as the JSON array it encodes to.
 	UserSchema []store.AttributeDef `json:"us,omitempty"`
-	Created    int64                `json:"c"`
-	Updated    int64                `json:"u"`
-	Version    int64                `json:"v"`
+	// Auth and Branding are absent from records of schema 5 and before.
+	Auth     *store.AuthSettings `json:"a,omitempty"`
+	Branding *store.Branding     `json:"b,omitempty"`
+	Created  int64               `json:"c"`
+	Updated  int64               `json:"u"`
+	Version  int64               `json:"v"`
 }
 
 func (r tenantRec) tenant(id uuid.UUID) store.Tenant {
-	return store.Tenant{
+	t := store.Tenant{
 		ID: id.String(), Name: r.Name, DisplayName: r.DisplayName,
 		Registration: store.RegistrationMode(r.Registration), UserSchema: cloneSchema(r.UserSchema),
 		CreatedAt: fromMS(r.Created), UpdatedAt: fromMS(r.Updated), Version: r.Version,
 	}
+	if r.Auth != nil {
+		t.Auth = r.Auth.Clone()
+	}
+	if r.Branding != nil {
+		t.Branding = *r.Branding
+	}
+	return t
 }
 
 func tenantRecOf(t store.Tenant) tenantRec {
-	return tenantRec{
+	r := tenantRec{
 		Name: t.Name, DisplayName: t.DisplayName, Registration: string(t.Registration),
 		UserSchema: cloneSchema(t.UserSchema),
 		Created:    toMS(t.CreatedAt), Updated: toMS(t.UpdatedAt), Version: t.Version,
 	}
+	if a := t.Auth.Clone(); !reflect.DeepEqual(a, store.AuthSettings{}) {
+		r.Auth = &a
+	}
+	if b := t.Branding; b != (store.Branding{}) {
+		r.Branding = &b
+	}
+	return r
 }
 
 // cloneSchema copies a schema deeply enough that no caller shares its
@@ -74,7 +92,27 @@ func checkTenantFields(t store.Tenant) error {
 	default:
 		return errs.Invalid("registration", "must be CLOSED, OPEN or INVITE")
 	}
-	return checkSchema(t.UserSchema)
+	if err := checkSchema(t.UserSchema); err != nil {
+		return err
+	}
+	return checkSettings(t)
+}
+
+// checkSettings bounds Auth and Branding together as JSON, as every
+// backend does, and refuses text JSON would not keep as given.
+func checkSettings(t store.Tenant) error {
+	b, err := json.Marshal(struct {
+		A store.AuthSettings
+		B store.Branding
+	}{t.Auth, t.Branding})
+	if err != nil || !t.Auth.ValidUTF8() || !t.Branding.ValidUTF8() {
+		return errs.Invalid("auth", "must be valid UTF-8")
+	}
+	if len(b) > store.MaxSettingsBytes {
+		return errs.Invalid("auth", "auth and branding must be at most %d bytes as JSON",
+			store.MaxSettingsBytes)
+	}
+	return nil
 }
 
 // checkSchema bounds a schema and refuses text JSON would not keep as given.

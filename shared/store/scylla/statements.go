@@ -30,8 +30,8 @@ type statements struct {
 }
 
 const (
-	tenantCols = `id, name, display_name, registration, user_schema, created_at, updated_at, ` +
-		`version`
+	tenantCols = `id, name, display_name, registration, user_schema, settings, created_at, ` +
+		`updated_at, version`
 	userCols = `tenant_id, id, username, email, email_verified, phone, phone_verified, ` +
 		`display_name, status, org_id, attributes, locale, preferences, created_at, ` +
 		`updated_at, version`
@@ -58,13 +58,14 @@ func newStatements(keyspace string) statements {
     WHERE kind = ? AND scope = ? AND value = ? IF owner = ?`),
 
 		tenantInsert: r.Replace(`INSERT INTO {ks}.tenants (bucket, ` + tenantCols + `)
-    VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
+    VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`),
 		tenantGet: r.Replace(`SELECT ` + tenantCols + ` FROM {ks}.tenants
     WHERE bucket = 0 AND id = ?`),
 		tenantList: r.Replace(`SELECT ` + tenantCols + ` FROM {ks}.tenants
     WHERE bucket = 0 AND id > ? LIMIT ?`),
 		tenantUpdate: r.Replace(`UPDATE {ks}.tenants
-    SET display_name = ?, registration = ?, user_schema = ?, updated_at = ?, version = ?
+    SET display_name = ?, registration = ?, user_schema = ?, settings = ?, updated_at = ?,
+    version = ?
     WHERE bucket = 0 AND id = ? IF version = ?`),
 		tenantDelete: r.Replace(`DELETE FROM {ks}.tenants WHERE bucket = 0 AND id = ?
     IF version = ?`),

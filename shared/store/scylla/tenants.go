@@ -36,9 +36,41 @@ func checkTenantFields(t store.Tenant) error {
 	default:
 		return errs.Invalid("registration", "must be CLOSED, OPEN or INVITE")
 	}
-	_, err := encodeSchema(t.UserSchema)
+	if _, err := encodeSchema(t.UserSchema); err != nil {
+		return err
+	}
+	_, err := encodeSettings(t)
 	return err
 }
+
+// tenantSettings is the JSON kept in the settings column.
+type tenantSettings struct {
+	Auth     store.AuthSettings `json:"auth"`
+	Branding store.Branding     `json:"branding"`
+}
+
+// encodeSettings returns the JSON of t's Auth and Branding ("" when both
+// are empty), refusing it over store.MaxSettingsBytes.
+func encodeSettings(t store.Tenant) (string, error) {
+	set := tenantSettings{Auth: t.Auth, Branding: t.Branding}
+	b, err := json.Marshal(set)
+	if err != nil || !t.Auth.ValidUTF8() || !t.Branding.ValidUTF8() {
+		return "", errs.Invalid("auth", "must be valid UTF-8")
+	}
+	if len(b) > store.MaxSettingsBytes {
+		return "", errs.Invalid("auth", "auth and branding must be at most %d bytes as JSON",
+			store.MaxSettingsBytes)
+	}
+	if string(b) == emptySettings {
+		return "", nil
+	}
+	return string(b), nil
+}
+
+var emptySettings = func() string {
+	b, _ := json.Marshal(tenantSettings{})
+	return string(b)
+}()
 
 // maxSchemaBytes bounds a UserSchema as JSON. Package store bounds only the
 // number of attributes; this keeps one tenant row (all tenants share a
@@ -80,6 +112,7 @@ type tenantRow struct {
 	DisplayName  string    `db:"display_name"`
 	Registration string    `db:"registration"`
 	UserSchema   string    `db:"user_schema"`
+	Settings     string    `db:"settings"`
 	CreatedAt    time.Time `db:"created_at"`
 	UpdatedAt    time.Time `db:"updated_at"`
 	Version      int64     `db:"version"`
@@ -95,6 +128,13 @@ func (r tenantRow) tenant() (store.Tenant, error) {
 		if err := json.Unmarshal([]byte(r.UserSchema), &t.UserSchema); err != nil {
 			return store.Tenant{}, unavailable(err)
 		}
+	}
+	if r.Settings != "" {
+		var set tenantSettings
+		if err := json.Unmarshal([]byte(r.Settings), &set); err != nil {
+			return store.Tenant{}, unavailable(err)
+		}
+		t.Auth, t.Branding = set.Auth, set.Branding
 	}
 	return t, nil
 }
@@ -122,6 +162,8 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	t.Version = 1
 	t.UserSchema = cloneSchema(t.UserSchema)
 	schema, _ := encodeSchema(t.UserSchema) // checked by checkTenant
+	t.Auth = t.Auth.Clone()
+	settings, _ := encodeSettings(t)
 
 	taken, err := s.acquire(ctx, claimTenantName, scopeGlobal, t.Name, t.ID, ts.holdsName(t.Name))
 	if errors.Is(err, errClaimTaken) {
@@ -132,7 +174,7 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	}
 
 	applied, err := s.query(ctx, s.q.tenantInsert).
-		Bind(t.ID, t.Name, t.DisplayName, string(t.Registration), schema, t.CreatedAt,
+		Bind(t.ID, t.Name, t.DisplayName, string(t.Registration), schema, settings, t.CreatedAt,
 			t.UpdatedAt, t.Version).
 		ExecCASRelease()
 	if err != nil {
@@ -185,9 +227,11 @@ func (ts tenants) holdsState(want store.Tenant) func(context.Context) (bool, err
 func sameTenant(a, b store.Tenant) bool {
 	aSchema, aErr := encodeSchema(a.UserSchema)
 	bSchema, bErr := encodeSchema(b.UserSchema)
+	aSet, aSetErr := encodeSettings(a)
+	bSet, bSetErr := encodeSettings(b)
 	return a.ID == b.ID && a.Name == b.Name && a.DisplayName == b.DisplayName &&
 		a.Registration == b.Registration && aErr == nil && bErr == nil &&
-		aSchema == bSchema &&
+		aSchema == bSchema && aSetErr == nil && bSetErr == nil && aSet == bSet &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
 		a.Version == b.Version
 }
@@ -291,12 +335,14 @@ func (ts tenants) Update(ctx context.Context, id string,
 		next.Version = old.Version + 1
 		next.UserSchema = cloneSchema(next.UserSchema)
 		schema, _ := encodeSchema(next.UserSchema) // checked above
+		next.Auth = next.Auth.Clone()
+		settings, _ := encodeSettings(next)
 
 		var prev struct {
 			Version *int64 `db:"version"`
 		}
 		applied, err := s.query(ctx, s.q.tenantUpdate).
-			Bind(next.DisplayName, string(next.Registration), schema, next.UpdatedAt,
+			Bind(next.DisplayName, string(next.Registration), schema, settings, next.UpdatedAt,
 				next.Version, id, old.Version).
 			GetCASRelease(&prev)
 		if err != nil {

@@ -106,6 +106,7 @@ type Env struct {
 // a fresh, empty store; it registers the store's cleanup with t.
 func Run(t *testing.T, open func(t *testing.T) Env) {
 	t.Run("Tenants", func(t *testing.T) { runAll(t, open, tenantTests) })
+	t.Run("TenantSettings", func(t *testing.T) { runAll(t, open, settingsTests) })
 	t.Run("Users", func(t *testing.T) { runAll(t, open, userTests) })
 	t.Run("Organizations", func(t *testing.T) { runAll(t, open, orgTests) })
 	t.Run("Credentials", func(t *testing.T) { runAll(t, open, credentialTests) })
