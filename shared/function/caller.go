@@ -31,6 +31,20 @@ type Caller struct {
 	// Orgs are the organizations of Tenant that an org_admin administers;
 	// meaningless without that role.
 	Orgs []string `json:"orgs,omitempty"`
+
+	// The fields below are set when the caller is a user signed in with a
+	// session (package sessions), empty for API tokens.
+
+	// Session is the ID of the session the caller presented (not its
+	// token); per-session application state is keyed by it.
+	Session string `json:"sid,omitempty"`
+	// ACR is the authentication context class the session reached
+	// (store.ACRPassword, store.ACRMultiFactor), AMR the methods used
+	// (RFC 8176 values: "pwd", "otp", "hwk", ...), and AuthTime the Unix
+	// time of the last sign-in at that class.
+	ACR      string   `json:"acr,omitempty"`
+	AMR      []string `json:"amr,omitempty"`
+	AuthTime int64    `json:"authTime,omitempty"`
 }
 
 // Has reports whether the caller holds role.
