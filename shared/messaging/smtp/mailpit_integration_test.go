@@ -272,6 +272,7 @@ func TestMailpitDeliversTheMessage(t *testing.T) {
 				"de-CH", map[string]any{
 					"AppName":      "Ärztekammer Zürich",
 					"Link":         "https://id.example.ch/verify?t=abc&u=1",
+					"Code":         "493021",
 					"ValidMinutes": 30,
 				})
 			if err != nil {
@@ -305,6 +306,9 @@ func TestMailpitDeliversTheMessage(t *testing.T) {
 			}
 			if diff := cmp.Diff(normalize(rendered.HTML), normalize(got.HTML)); diff != "" {
 				t.Errorf("HTML part (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(got.Text, "493021") {
+				t.Errorf("the code is not in the text part: %s", got.Text)
 			}
 			if !strings.Contains(got.HTML, `href="https://id.example.ch/verify?t=abc&amp;u=1"`) {
 				t.Errorf("HTML link not as escaped: %s", got.HTML)

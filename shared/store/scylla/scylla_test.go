@@ -10,6 +10,7 @@ import (
 	"errors"
 	"maps"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -242,8 +243,9 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 
 	var records int
 	err = sess.Query(`SELECT COUNT(*) FROM ` + cfg.Keyspace + `.schema_migrations`).Scan(&records)
-	if err != nil || records != 4 {
-		t.Errorf("%d migration records after concurrent opens (%v), want 4", records, err)
+	want := countMigrations(t)
+	if err != nil || records != want {
+		t.Errorf("%d migration records after concurrent opens (%v), want %d", records, err, want)
 	}
 }
 
@@ -436,4 +438,14 @@ func TestUsersFromBeforeTheContactFieldsRead(t *testing.T) {
 	if !errors.Is(err, errs.ErrNotFound) {
 		t.Errorf("old user's password: %v, want ErrNotFound", err)
 	}
+}
+
+// countMigrations is how many migrations the binary carries.
+func countMigrations(t *testing.T) int {
+	t.Helper()
+	files, err := filepath.Glob("migrations/*.cql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations found: %v", err)
+	}
+	return len(files)
 }
