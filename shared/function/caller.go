@@ -45,6 +45,10 @@ type Caller struct {
 	ACR      string   `json:"acr,omitempty"`
 	AMR      []string `json:"amr,omitempty"`
 	AuthTime int64    `json:"authTime,omitempty"`
+	// SessionExpires is the Unix time at which the session ends whatever
+	// its use (its absolute timeout); data kept for the session may live
+	// that long.
+	SessionExpires int64 `json:"sessionExp,omitempty"`
 }
 
 // Has reports whether the caller holds role.
