@@ -27,6 +27,7 @@ type Store interface {
 	Audit() Audit
 	Groups() Groups
 	Verifications() Verifications
+	SignIns() SignIns
 	// Close releases the backend's resources.
 	Close() error
 }

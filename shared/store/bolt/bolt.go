@@ -108,6 +108,7 @@ var (
 	bucketVerifs       = []byte("verifications")
 	bucketVerifUsers   = []byte("verificationUsers")
 	bucketVerifExpiry  = []byte("verificationExpiry")
+	bucketSignIns      = []byte("signIns")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketTenants, bucketTenantNames, bucketUsers, bucketUserNames,
@@ -116,6 +117,7 @@ var (
 		bucketOrgChildren, bucketOrgUsers, bucketAudit, bucketAuditTarget,
 		bucketGroups, bucketGroupNames, bucketGroupMembers, bucketUserGroups,
 		bucketVerifs, bucketVerifUsers, bucketVerifExpiry,
+		bucketSignIns,
 	}
 	keySchema = []byte("schema")
 )

@@ -492,6 +492,9 @@ func (us users) Delete(ctx context.Context, tenantID, id string) error {
 		if err := tx.Bucket(bucketCredentials).Delete(join(tenant[:], uid[:])); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketSignIns).Delete(join(tenant[:], uid[:])); err != nil {
+			return err
+		}
 		return addCount(tx, tenant, -1)
 	})
 }

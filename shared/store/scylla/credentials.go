@@ -87,9 +87,9 @@ func (cs credentials) GetPassword(ctx context.Context, tenantID,
 	return store.PasswordCredential{Hash: *row.Hash, UpdatedAt: dbTime(row.UpdatedAt)}, nil
 }
 
-// deleteCredentials deletes every credential of a user. It runs once the
-// user's fate is decided, so it ignores the caller's cancellation, like
-// release.
+// deleteCredentials deletes every credential of a user, and the user's
+// sign-in record with them. It runs once the user's fate is decided, so it
+// ignores the caller's cancellation, like release.
 func (s *Store) deleteCredentials(ctx context.Context, tenantID, userID string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
 	defer cancel()
@@ -98,5 +98,5 @@ func (s *Store) deleteCredentials(ctx context.Context, tenantID, userID string) 
 	if err != nil {
 		return unavailable(err)
 	}
-	return nil
+	return s.deleteSignIns(ctx, tenantID, userID)
 }

@@ -116,6 +116,7 @@ func Run(t *testing.T, open func(t *testing.T) Env) {
 	t.Run("Verifications", func(t *testing.T) { runAll(t, open, verificationTests) })
 	t.Run("APITokenSubjects", func(t *testing.T) { runAll(t, open, tokenSubjectTests) })
 	t.Run("Groups", func(t *testing.T) { runAll(t, open, groupTests) })
+	t.Run("SignIns", func(t *testing.T) { runAll(t, open, signInTests) })
 	t.Run("Paging", func(t *testing.T) {
 		for _, l := range listings {
 			t.Run(l.name, func(t *testing.T) {
