@@ -25,13 +25,15 @@ var publicMutations = map[string]bool{
 	"resendVerification":   true,
 	"requestPasswordReset": true,
 	"resetPassword":        true,
+	"startSignIn":          true, // sign-in flows (package authn)
+	"submitSignInStep":     true,
 }
 
 // publicOperation reports whether the operation a request runs is made of
 // public fields only. It parses the document itself (a cached one is
 // reused): the answer decides whether the request runs at all. Anything
-// unusual (a parse error, a query, a fragment at top level, __typename)
-// is not public, and the request then gets today's 401.
+// unusual (a parse error, a fragment at top level, __typename) is not
+// public, and the request then gets today's 401.
 func (h *Handler) publicOperation(p params) bool {
 	if p.Query == nil || len(*p.Query) > h.opts.MaxQueryBytes {
 		return false
@@ -49,13 +51,20 @@ func (h *Handler) publicOperation(p params) bool {
 		name = *p.OperationName
 	}
 	op, gerr := selectOperation(doc, name)
-	if gerr != nil || op.Operation != ast.OperationTypeMutation || op.SelectionSet == nil ||
-		len(op.SelectionSet.Selections) == 0 {
+	if gerr != nil || op.SelectionSet == nil || len(op.SelectionSet.Selections) == 0 {
+		return false
+	}
+	public := publicMutations
+	switch op.Operation {
+	case ast.OperationTypeMutation:
+	case ast.OperationTypeQuery:
+		public = publicQueries
+	default:
 		return false
 	}
 	for _, sel := range op.SelectionSet.Selections {
 		f, ok := sel.(*ast.Field)
-		if !ok || f.Name == nil || !publicMutations[f.Name.Value] {
+		if !ok || f.Name == nil || !public[f.Name.Value] {
 			return false
 		}
 	}

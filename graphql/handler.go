@@ -111,7 +111,7 @@ type response struct {
 }
 
 func (h *Handler) serveGraphQL(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx := withClient(r.Context(), r)
 	media := responseMedia(r.Header.Get("Accept"))
 
 	// A request without credentials runs as an anonymous caller only when

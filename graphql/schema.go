@@ -514,6 +514,10 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.importQueryFields(userConn, userStatus, importJob) {
 		query.AddFieldConfig(k, v)
 	}
+	signInFlow := r.signInTypes(settings.factor)
+	for k, v := range r.signInQueryFields(signInFlow) {
+		query.AddFieldConfig(k, v)
+	}
 	mutation := gql.NewObject(gql.ObjectConfig{
 		Name:   "Mutation",
 		Fields: r.mutationFields(tenantT, userT, userStatus, createTokenPayload, profile, settings),
@@ -528,6 +532,9 @@ func (r *resolvers) schema() gql.Schema {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.groupMutationFields(groupT) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.signInMutationFields(signInFlow, settings.factor) {
 		mutation.AddFieldConfig(k, v)
 	}
 	s, err := gql.NewSchema(gql.SchemaConfig{Query: query, Mutation: mutation})

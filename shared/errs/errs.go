@@ -103,3 +103,26 @@ func Public(err error) *Error {
 	}
 	return &Error{Code: Internal, Message: "internal error"}
 }
+
+// HTTPStatus is the status an HTTP endpoint answers a code with.
+func (c Code) HTTPStatus() int {
+	switch c {
+	case InvalidArgument:
+		return 400
+	case Unauthenticated:
+		return 401
+	case PermissionDenied:
+		return 403
+	case NotFound:
+		return 404
+	case Conflict:
+		return 409
+	case TooLarge:
+		return 413
+	case RateLimited:
+		return 429
+	case Unavailable:
+		return 503
+	}
+	return 500
+}

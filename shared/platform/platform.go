@@ -16,6 +16,7 @@ import (
 	"github.com/wardhq/ward/shared/account"
 	"github.com/wardhq/ward/shared/apitokens"
 	"github.com/wardhq/ward/shared/audit"
+	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/config"
 	"github.com/wardhq/ward/shared/function"
@@ -57,6 +58,27 @@ var Domain = map[string]func(p *Platform) *function.Function{
 	audit.FunctionName: func(p *Platform) *function.Function {
 		return audit.Function(audit.Deps{Store: p.Store})
 	},
+	authn.FunctionName: func(p *Platform) *function.Function {
+		return authn.Function(authn.Deps{Store: p.Store, Cache: p.Cache, Invoker: viaPlatform{p},
+			Log: p.Log})
+	},
+}
+
+// Needs lists, for a domain function that calls others, the functions its
+// own deployable hosts in process beside it, so that it works deployed on
+// its own. (Operators may still route any of them elsewhere.)
+var Needs = map[string][]string{
+	authn.FunctionName: {tenants.FunctionName, users.FunctionName},
+}
+
+// viaPlatform invokes through whatever the platform's invoker is at the
+// time of the call: functions are built before a front (the facade) may
+// point the invoker at remote routes.
+type viaPlatform struct{ p *Platform }
+
+func (v viaPlatform) Invoke(ctx context.Context, fn string, req function.Request) (
+	function.Response, error) {
+	return v.p.Invoker.Invoke(ctx, fn, req)
 }
 
 // Facade is the name of the GraphQL facade's deployable.
@@ -157,7 +179,8 @@ func slicesContains(list []string, s string) bool {
 // DomainNames lists every domain function, for hosts that run them all.
 func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
-		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName}
+		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName,
+		authn.FunctionName}
 }
 
 // dataFile is the embedded store's file inside the data directory.

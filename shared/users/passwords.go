@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/wardhq/ward/shared/audit"
@@ -207,7 +208,7 @@ func (s *service) verifyPassword(ctx context.Context, c function.Caller,
 	}
 	pw := string(in.Password)
 
-	u, err := s.users.GetByUsername(ctx, in.TenantID, in.Username)
+	u, err := s.byLogin(ctx, in.TenantID, in.Username)
 	switch {
 	case errs.CodeOf(err) == errs.NotFound:
 		s.hasher.DummyVerify(pw)
@@ -238,6 +239,21 @@ func (s *service) verifyPassword(ctx context.Context, c function.Caller,
 		s.rehash(ctx, u, pw, cred.Hash)
 	}
 	return VerifyPasswordOutput{User: u}, nil
+}
+
+// byLogin finds the user a login names: a username, or else a verified
+// email address. An unverified address signs nobody in: whoever typed it
+// has not shown it is theirs, and its owner may be someone else.
+func (s *service) byLogin(ctx context.Context, tenantID, login string) (store.User, error) {
+	u, err := s.users.GetByUsername(ctx, tenantID, login)
+	if errs.CodeOf(err) != errs.NotFound || !strings.Contains(login, "@") {
+		return u, err
+	}
+	u, err = s.users.GetByEmail(ctx, tenantID, login)
+	if err == nil && !u.EmailVerified {
+		return store.User{}, errs.New(errs.NotFound, "user not found")
+	}
+	return u, err
 }
 
 // rehash replaces a stored hash made with older parameters while the

@@ -620,3 +620,22 @@ func BenchmarkVerifyPasswordUnknownUser(b *testing.B) {
 		}
 	}
 }
+
+func TestVerifyPasswordByVerifiedEmailOnly(t *testing.T) {
+	f := setupPasswords(t)
+	mustCall[store.User](t, f.inv, users.FunctionName, users.OpCreate, sysAdmin,
+		users.CreateInput{TenantID: f.a.ID, Username: "grace", Email: "grace@example.com",
+			EmailVerified: true, Password: otherPassword})
+	mustCall[store.User](t, f.inv, users.FunctionName, users.OpCreate, sysAdmin,
+		users.CreateInput{TenantID: f.a.ID, Username: "linus", Email: "linus@example.com",
+			Password: otherPassword})
+
+	got, err := f.verify(f.a.ID, "Grace@Example.com", otherPassword)
+	if err != nil || got.User.Username != "grace" {
+		t.Errorf("sign-in by a verified email: %+v, %v", got.User, err)
+	}
+	_, err = f.verify(f.a.ID, "linus@example.com", otherPassword)
+	wantInvalidCredentials(t, "sign-in by an unverified email", err)
+	_, err = f.verify(f.a.ID, "grace@example.com", goodPassword)
+	wantInvalidCredentials(t, "a verified email with a wrong password", err)
+}
