@@ -16,9 +16,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
-	"sync"
 	"time"
+
+	"github.com/wardhq/ward/e2e/load/loadgen"
 )
 
 func main() {
@@ -93,66 +93,16 @@ func run(base, token string, conc int, dur, warm time.Duration) error {
 	vars := map[string]any{"t": tenant.ID, "id": user.ID}
 	want := `"` + user.ID + `"`
 
-	ctx, cancel := context.WithTimeout(context.Background(), warm+dur)
-	defer cancel()
-	measureFrom := time.Now().Add(warm)
-
-	var mu sync.Mutex
-	var lat []time.Duration
-	var failures int
-	var firstErr error
-	var wg sync.WaitGroup
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			var bad int
-			var errOne error
-			for ctx.Err() == nil {
-				start := time.Now()
-				d, err := c.do(query, vars)
-				if ctx.Err() != nil {
-					break
-				}
-				el := time.Since(start)
-				if err == nil && !bytes.Contains(d["user"], []byte(want)) {
-					err = fmt.Errorf("wrong user: %s", d["user"])
-				}
-				if start.Before(measureFrom) {
-					continue
-				}
-				if err != nil {
-					bad++
-					if errOne == nil {
-						errOne = err
-					}
-					continue
-				}
-				mine = append(mine, el)
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			failures += bad
-			if firstErr == nil {
-				firstErr = errOne
-			}
-			mu.Unlock()
-		}()
+	res, err := loadgen.Run(conc, dur, warm, func(context.Context, int) error {
+		d, err := c.do(query, vars)
+		if err == nil && !bytes.Contains(d["user"], []byte(want)) {
+			err = fmt.Errorf("wrong user: %s", d["user"])
+		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	wg.Wait()
-
-	if failures > 0 {
-		return fmt.Errorf("%d failed requests; first: %v", failures, firstErr)
-	}
-	if len(lat) == 0 {
-		return fmt.Errorf("no request completed")
-	}
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)] }
-	fmt.Printf("user(id) query, concurrency %d, %s: %d requests, %.0f req/s, p50 %s, p90 %s, p99 %s, max %s\n",
-		conc, dur, len(lat), float64(len(lat))/dur.Seconds(),
-		pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond),
-		pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+	fmt.Printf("user(id) query, %s\n", res)
 	return nil
 }

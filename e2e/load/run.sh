@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Builds the local process, starts it on a fresh embedded store, and runs the
-# user(id) load against it. Usage: e2e/load/run.sh [-c 32] [-d 20s]
+# Builds the local process, starts it on a fresh embedded store, and runs a
+# load against it: the user(id) query (e2e/load, the default) or password
+# sign-in through the flow API (e2e/load/signin).
+# Usage: e2e/load/run.sh [user|signin] [-c 32] [-d 20s]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/ward" ./functions/local
-go build -o "$work/load" ./e2e/load
+scenario=./e2e/load
+case "${1:-}" in
+user) shift ;;
+signin) scenario=./e2e/load/signin; shift ;;
+esac
+go build -o "$work/load" "$scenario"
 
 token="load-bootstrap-token-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 port=${WARD_TEST_LOAD_PORT:-18080}
