@@ -14,6 +14,7 @@ import (
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/sessions"
 )
 
 // serviceCaller is who the facade is when it asks the admin function to
@@ -84,7 +85,8 @@ func isB64Token(s string) bool {
 	return true
 }
 
-// authenticator verifies bearer tokens through the admin function.
+// authenticator verifies bearer tokens: session tokens ("wss_") through
+// the sessions function, every other token through the admin function.
 type authenticator struct {
 	inv   invoke.Invoker
 	log   *slog.Logger
@@ -99,6 +101,10 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (functi
 		return function.Caller{}, aerr
 	}
 
+	if strings.HasPrefix(token, sessions.TokenPrefix) {
+		return a.authenticateSession(ctx, token)
+	}
+
 	key := sha256.Sum256([]byte(token))
 	if c, ok := a.cache.get(key); ok {
 		return c, nil
@@ -108,7 +114,7 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (functi
 	c, err := invoke.Call[function.Caller](ctx, a.inv, apitokens.FunctionName, apitokens.OpVerify,
 		serviceCaller, in)
 	if err != nil {
-		return function.Caller{}, a.verifyFailed(ctx, err)
+		return function.Caller{}, a.verifyFailed(ctx, apitokens.OpVerify, err)
 	}
 
 	// Fail closed on answers that no token should produce: an anonymous
@@ -123,12 +129,34 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (functi
 	return c, nil
 }
 
-func (a *authenticator) verifyFailed(ctx context.Context, err error) *authError {
+// authenticateSession verifies a session token with the sessions service.
+// Session callers are not kept in the facade's token cache: the sessions
+// service's own cache answers as fast, each validation counts as a use of
+// the session, and a revoked session is refused from its next request.
+func (a *authenticator) authenticateSession(ctx context.Context, token string) (
+	function.Caller, *authError) {
+	in := sessions.ValidateInput{Token: sessions.Token(token)}
+	out, err := invoke.Call[sessions.ValidateOutput](ctx, a.inv, sessions.FunctionName,
+		sessions.OpValidate, serviceCaller, in)
+	if err != nil {
+		return function.Caller{}, a.verifyFailed(ctx, sessions.OpValidate, err)
+	}
+	c := out.Caller()
+	if !out.Active || out.Kind != sessions.KindSession || c.Anonymous() || c.Tenant == "" ||
+		c.Session == "" || c.Has(function.RoleService) {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "graphql: session validated to an unusable caller",
+			slog.String("request_id", function.RequestID(ctx)))
+		return function.Caller{}, unauthenticated("invalid bearer token", challengeInvalid)
+	}
+	return c, nil
+}
+
+func (a *authenticator) verifyFailed(ctx context.Context, op string, err error) *authError {
 	switch errs.CodeOf(err) {
 	case errs.Unauthenticated, errs.NotFound, errs.InvalidArgument:
 		return unauthenticated("invalid bearer token", challengeInvalid)
 	case errs.Unavailable:
-		logFault(ctx, a.log, apitokens.OpVerify, err)
+		logFault(ctx, a.log, op, err)
 		return &authError{
 			status:  http.StatusServiceUnavailable,
 			code:    errs.Unavailable,
@@ -137,7 +165,7 @@ func (a *authenticator) verifyFailed(ctx context.Context, err error) *authError 
 	}
 	// PERMISSION_DENIED here means the facade may not verify tokens: a
 	// deployment fault, not the client's.
-	logFault(ctx, a.log, apitokens.OpVerify, err)
+	logFault(ctx, a.log, op, err)
 	return &authError{status: http.StatusInternalServerError, code: errs.Internal,
 		message: internalMessage}
 }

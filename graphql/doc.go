@@ -2,8 +2,9 @@
 // the functions that own tenants, users and API tokens.
 //
 // The facade holds no state of its own. Each request is authenticated by a
-// bearer token, which the admin function's apitokens.verify operation turns
-// into a function.Caller; every field is then resolved by invoking an
+// bearer token, which the admin function's apitokens.verify operation (or,
+// for a session token, "wss_...", the sessions function's sessions.validate)
+// turns into a function.Caller; every field is then resolved by invoking an
 // operation of the owning function through an invoke.Invoker, on behalf of
 // that caller. Authorization happens in the operations, never here: the
 // facade carries the verified caller, the request ID and the typed input,

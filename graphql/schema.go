@@ -510,6 +510,10 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.auditQueryFields(pageInfo) {
 		query.AddFieldConfig(k, v)
 	}
+	sessionT, sessionConn := r.sessionTypes(pageInfo)
+	for k, v := range r.sessionQueryFields(sessionT, sessionConn) {
+		query.AddFieldConfig(k, v)
+	}
 	importJob := r.importJobType()
 	for k, v := range r.importQueryFields(userConn, userStatus, importJob) {
 		query.AddFieldConfig(k, v)
@@ -535,6 +539,9 @@ func (r *resolvers) schema() gql.Schema {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.signInMutationFields(signInFlow, settings.factor) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.sessionMutationFields() {
 		mutation.AddFieldConfig(k, v)
 	}
 	s, err := gql.NewSchema(gql.SchemaConfig{Query: query, Mutation: mutation})

@@ -44,11 +44,13 @@
 //
 // # Sessions
 //
-// A password reset and deleteAccount revoke the user's API tokens, today
-// the only credentials that outlive a sign-in. The session service will
-// revoke its sessions from the same two places (revokeCredentials). The
-// facade trusts a verified token for its cache's TTL (5 s by default), so
-// a revoked token may still be honoured there that long.
+// A password reset and deleteAccount revoke the user's sessions (through
+// the sessions service, Deps.Sessions) and API tokens, the credentials
+// that outlive a sign-in (revokeCredentials); a failure to revoke them
+// fails the operation, which then changes nothing. A revoked session
+// fails from its next validation on. The facade trusts a verified API
+// token for its cache's TTL (5 s by default), so a revoked API token may
+// still be honoured there that long.
 //
 // # Known shortcomings
 //
@@ -106,6 +108,16 @@ type Deps struct {
 	Cache cache.Cache
 	Now   func() time.Time // nil: time.Now
 	Log   *slog.Logger     // nil: slog.Default()
+	// Sessions ends a user's sessions after a password reset and before
+	// an account deletion (sessions.Revoker in deployments). Nil revokes
+	// API tokens only: for a deployment without the sessions service.
+	Sessions SessionRevoker
+}
+
+// SessionRevoker ends every session of a user and reports how many were
+// live.
+type SessionRevoker interface {
+	RevokeUser(ctx context.Context, tenantID, userID string) (int, error)
 }
 
 type service struct {
@@ -120,6 +132,7 @@ type service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	audit     audit.Recorder
+	sessions  SessionRevoker
 }
 
 // Function returns the account function. Without Templates it loads
@@ -129,6 +142,7 @@ func Function(d Deps) *function.Function {
 	s := &service{
 		st: d.Store, email: d.Email, phone: d.Phone, tpl: d.Templates, from: d.From,
 		publicURL: d.PublicURL, hasher: d.Hasher, now: d.Now, log: d.Log, cache: d.Cache,
+		sessions: d.Sessions,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -296,7 +296,7 @@ func (s *service) deleteAccount(ctx context.Context, c function.Caller,
 		return IDOutput{}, wrong
 	}
 
-	revoked, err := s.revokeCredentials(ctx, u)
+	revoked, ended, err := s.revokeCredentials(ctx, u)
 	if err != nil {
 		return IDOutput{}, err
 	}
@@ -305,6 +305,7 @@ func (s *service) deleteAccount(ctx context.Context, c function.Caller,
 	}
 	changes := audit.Changes(audit.UserFields(u), nil)
 	changes = with(changes, "revokedTokens", store.AuditChange{New: itoa(revoked)})
+	changes = with(changes, "revokedSessions", store.AuditChange{New: itoa(ended)})
 	s.audit.Record(ctx, c, "account.delete", userTarget(u.TenantID, u.ID), changes)
 	return IDOutput{ID: u.ID}, nil
 }

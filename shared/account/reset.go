@@ -124,7 +124,7 @@ func (s *service) resetPassword(ctx context.Context, _ function.Caller,
 	if v, err = s.claim(ctx, v); err != nil {
 		return AcceptedOutput{}, err
 	}
-	revoked, err := s.revokeCredentials(ctx, u)
+	revoked, ended, err := s.revokeCredentials(ctx, u)
 	if err == nil {
 		err = s.st.Credentials().SetPassword(ctx, tn.ID, u.ID, hash, s.stamp())
 	}
@@ -159,13 +159,21 @@ func (s *service) resetPassword(ctx context.Context, _ function.Caller,
 	}
 	changes["password"] = store.AuditChange{New: audit.SecretChanged}
 	changes["revokedTokens"] = store.AuditChange{New: itoa(revoked)}
+	changes["revokedSessions"] = store.AuditChange{New: itoa(ended)}
 	s.audit.Record(ctx, actor(u.ID), "account.resetPassword", userTarget(tn.ID, u.ID), changes)
 	return AcceptedOutput{Accepted: true}, nil
 }
 
 // revokeCredentials revokes every credential of u that outlives a
-// sign-in: today its API tokens. The session service will revoke the
-// user's sessions here too.
-func (s *service) revokeCredentials(ctx context.Context, u store.User) (int, error) {
-	return s.st.APITokens().DeleteBySubject(ctx, u.TenantID, u.ID)
+// sign-in: its sessions (through the sessions service, when there is one)
+// and its API tokens. It reports how many of each it revoked.
+func (s *service) revokeCredentials(ctx context.Context, u store.User) (tokens, sessions int,
+	err error) {
+	if s.sessions != nil {
+		if sessions, err = s.sessions.RevokeUser(ctx, u.TenantID, u.ID); err != nil {
+			return 0, 0, err
+		}
+	}
+	tokens, err = s.st.APITokens().DeleteBySubject(ctx, u.TenantID, u.ID)
+	return tokens, sessions, err
 }

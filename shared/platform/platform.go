@@ -26,6 +26,7 @@ import (
 	"github.com/wardhq/ward/shared/messaging/outbox"
 	"github.com/wardhq/ward/shared/messaging/templates"
 	"github.com/wardhq/ward/shared/orgs"
+	"github.com/wardhq/ward/shared/sessions"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/tenants"
 	"github.com/wardhq/ward/shared/users"
@@ -39,7 +40,8 @@ var Domain = map[string]func(p *Platform) *function.Function{
 		return tenants.Function(tenants.Deps{Store: p.Store, Log: p.Log})
 	},
 	users.FunctionName: func(p *Platform) *function.Function {
-		return users.Function(users.Deps{Store: p.Store, Cache: p.Cache, Log: p.Log})
+		return users.Function(users.Deps{Store: p.Store, Cache: p.Cache, Log: p.Log,
+			Sessions: sessionRevoker(p, users.FunctionName)})
 	},
 	orgs.FunctionName: func(p *Platform) *function.Function {
 		return orgs.Function(orgs.Deps{Store: p.Store, Log: p.Log})
@@ -50,7 +52,7 @@ var Domain = map[string]func(p *Platform) *function.Function{
 	account.FunctionName: func(p *Platform) *function.Function {
 		return account.Function(account.Deps{Store: p.Store, Cache: p.Cache, Email: p.Email, Phone: p.Phone,
 			Templates: p.Templates, From: p.EmailFrom, PublicURL: p.Config.PublicURL,
-			Log: p.Log})
+			Log: p.Log, Sessions: sessionRevoker(p, account.FunctionName)})
 	},
 	apitokens.FunctionName: func(p *Platform) *function.Function {
 		return apitokens.Function(apitokens.Deps{Store: p.Store, Cache: p.Cache, Log: p.Log})
@@ -59,26 +61,15 @@ var Domain = map[string]func(p *Platform) *function.Function{
 		return audit.Function(audit.Deps{Store: p.Store})
 	},
 	authn.FunctionName: func(p *Platform) *function.Function {
-		return authn.Function(authn.Deps{Store: p.Store, Cache: p.Cache, Invoker: viaPlatform{p},
+		return authn.Function(authn.Deps{Store: p.Store, Cache: p.Cache, Invoker: lateInvoker{p},
 			Log: p.Log})
 	},
-}
-
-// Needs lists, for a domain function that calls others, the functions its
-// own deployable hosts in process beside it, so that it works deployed on
-// its own. (Operators may still route any of them elsewhere.)
-var Needs = map[string][]string{
-	authn.FunctionName: {tenants.FunctionName, users.FunctionName},
-}
-
-// viaPlatform invokes through whatever the platform's invoker is at the
-// time of the call: functions are built before a front (the facade) may
-// point the invoker at remote routes.
-type viaPlatform struct{ p *Platform }
-
-func (v viaPlatform) Invoke(ctx context.Context, fn string, req function.Request) (
-	function.Response, error) {
-	return v.p.Invoker.Invoke(ctx, fn, req)
+	sessions.FunctionName: func(p *Platform) *function.Function {
+		// RolesOf is nil until users carry administrator roles: session
+		// callers hold the user role alone.
+		return sessions.Function(sessions.Deps{Store: p.Store, Cache: p.Cache,
+			Invoker: lateInvoker{p}, Log: p.Log})
+	},
 }
 
 // Facade is the name of the GraphQL facade's deployable.
@@ -137,6 +128,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []strin
 		}
 		p.Local.Register(mk(p))
 	}
+	hostCompanions(p, host)
 	p.Invoker = p.Local
 
 	if slicesContains(host, apitokens.FunctionName) {
@@ -180,7 +172,7 @@ func slicesContains(list []string, s string) bool {
 func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
 		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName,
-		authn.FunctionName}
+		authn.FunctionName, sessions.FunctionName}
 }
 
 // dataFile is the embedded store's file inside the data directory.

@@ -42,7 +42,7 @@ func runDeployable(name string, front Front, environ []string) error {
 	}
 	log := httpx.NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
 
-	host := append([]string{name}, Needs[name]...)
+	host := []string{name}
 	if front != nil {
 		host = DomainNames()
 	} else if _, ok := Domain[name]; !ok {

@@ -28,6 +28,7 @@ type Store interface {
 	Groups() Groups
 	Verifications() Verifications
 	SignIns() SignIns
+	Sessions() Sessions
 	// Close releases the backend's resources.
 	Close() error
 }

@@ -32,6 +32,17 @@ type Deps struct {
 	Hasher *passwords.Hasher // nil: passwords.Default()
 	Log    *slog.Logger      // nil: slog.Default()
 	Cache  cache.Cache       // import progress; nil: imports answer UNAVAILABLE
+	// Sessions ends a user's sessions when update makes the user other
+	// than ACTIVE and before delete removes the user (sessions.Revoker in
+	// deployments). Nil ends none: for a deployment without the sessions
+	// service.
+	Sessions SessionRevoker
+}
+
+// SessionRevoker ends every session of a user and reports how many were
+// live.
+type SessionRevoker interface {
+	RevokeUser(ctx context.Context, tenantID, userID string) (int, error)
 }
 
 type service struct {
@@ -45,6 +56,7 @@ type service struct {
 	audit   audit.Recorder
 	cache   cache.Cache
 	groups  store.Groups
+	revoker SessionRevoker
 }
 
 // Function returns the users function.
@@ -63,7 +75,7 @@ func Function(d Deps) *function.Function {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.cache, s.groups = d.Cache, d.Store.Groups()
+	s.cache, s.groups, s.revoker = d.Cache, d.Store.Groups(), d.Sessions
 	s.audit = audit.Recorder{Audit: d.Store.Audit(), Log: s.log, Now: s.now}
 	f := function.New(FunctionName)
 	function.Op(f, OpCreate, s.create)
@@ -504,16 +516,34 @@ func (s *service) update(ctx context.Context, c function.Caller, in UpdateInput)
 	if err != nil {
 		return store.User{}, err
 	}
-	s.audit.Record(ctx, c, "user.update", userTarget(u.TenantID, u.ID),
-		audit.Changes(audit.UserFields(before), audit.UserFields(u)))
+	changes := audit.Changes(audit.UserFields(before), audit.UserFields(u))
+	if before.Status == store.UserActive && u.Status != store.UserActive {
+		s.endSessions(ctx, u)
+	}
+	s.audit.Record(ctx, c, "user.update", userTarget(u.TenantID, u.ID), changes)
 	return u, nil
+}
+
+// endSessions ends the sessions of a user who is no longer ACTIVE. The
+// change of status stands whatever happens here: a failure is logged, and
+// the sessions service refuses the user's sessions anyway from their next
+// check of the user, at most a minute later.
+func (s *service) endSessions(ctx context.Context, u store.User) {
+	if s.revoker == nil {
+		return
+	}
+	if _, err := s.revoker.RevokeUser(ctx, u.TenantID, u.ID); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "users: ending the sessions of a user made "+
+			string(u.Status)+" failed", slog.String("request_id", function.RequestID(ctx)),
+			slog.String("tenant", u.TenantID), slog.String("error", err.Error()))
+	}
 }
 
 func (in *DeleteInput) Validate() error {
 	return validate.TenantAndID(in.TenantID, in.ID)
 }
 
-// delete checks reach, then deletes. Known shortcoming: the store's
+// delete checks reach, ends the user's sessions, then deletes. Known shortcoming: the store's
 // Delete is unconditional, so a user moved out of an organization
 // administrator's reach in the instant between the two is deleted all the
 // same; a delete conditional on the version read would close that.
@@ -521,6 +551,13 @@ func (s *service) delete(ctx context.Context, c function.Caller, in DeleteInput)
 	u, err := s.reachUser(ctx, c, in.TenantID, in.ID)
 	if err != nil {
 		return DeleteOutput{}, err
+	}
+	// The sessions end first: a user who cannot be signed out is not
+	// deleted either.
+	if s.revoker != nil {
+		if _, err := s.revoker.RevokeUser(ctx, in.TenantID, in.ID); err != nil {
+			return DeleteOutput{}, err
+		}
 	}
 	if err := s.users.Delete(ctx, in.TenantID, in.ID); err != nil {
 		return DeleteOutput{}, err

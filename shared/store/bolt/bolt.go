@@ -44,6 +44,11 @@
 //	                  → nothing
 //	verificationExpiry expiry (Unix ms, uint64, big endian) + tenant id
 //	                  + id → nothing
+//	sessions      tenant id + id → session record (JSON)
+//	sessionHashes token hash → tenant id + id
+//	sessionUsers  tenant id + user id + id → nothing
+//	sessionExpiry absolute expiry (Unix ms, uint64, big endian) + tenant id
+//	              + id → nothing
 package bolt
 
 import (
@@ -118,8 +123,16 @@ var (
 		bucketGroups, bucketGroupNames, bucketGroupMembers, bucketUserGroups,
 		bucketVerifs, bucketVerifUsers, bucketVerifExpiry,
 		bucketSignIns,
+		bucketSessions, bucketSessionHashes, bucketSessionUsers, bucketSessionExpiry,
 	}
 	keySchema = []byte("schema")
+)
+
+var (
+	bucketSessions      = []byte("sessions")
+	bucketSessionHashes = []byte("sessionHashes")
+	bucketSessionUsers  = []byte("sessionUsers")
+	bucketSessionExpiry = []byte("sessionExpiry")
 )
 
 // maxKeyLen bounds names, usernames, emails, hashes and roles; the first

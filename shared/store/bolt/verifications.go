@@ -194,18 +194,27 @@ func deleteVerif(tx *bbolt.Tx, tenant, id uuid.UUID, rec verifRec) error {
 	return tx.Bucket(bucketVerifExpiry).Delete(verifExpiryKey(rec.Expires, tenant, id))
 }
 
-// sweepVerifs deletes up to max proofs expired at now, oldest first.
-func sweepVerifs(tx *bbolt.Tx, now time.Time, max int) error {
-	type key struct{ tenant, id uuid.UUID }
-	var gone []key
-	c := tx.Bucket(bucketVerifExpiry).Cursor()
+// expiredKeys returns up to max entries of an expiry index (expiry in
+// Unix ms, big endian, + tenant id + id) that have expired at now, oldest
+// first.
+func expiredKeys(b *bbolt.Bucket, now time.Time, max int) []tenantKey {
+	var gone []tenantKey
+	c := b.Cursor()
 	for k, _ := c.First(); k != nil && len(gone) < max; k, _ = c.Next() {
 		if len(k) != 8+16+16 || int64(binary.BigEndian.Uint64(k)) > now.UnixMilli() {
 			break
 		}
-		gone = append(gone, key{uuid.UUID(k[8:24]), uuid.UUID(k[24:])})
+		gone = append(gone, tenantKey{uuid.UUID(k[8:24]), uuid.UUID(k[24:])})
 	}
-	for _, g := range gone {
+	return gone
+}
+
+// tenantKey names an entity of a tenant.
+type tenantKey struct{ tenant, id uuid.UUID }
+
+// sweepVerifs deletes up to max proofs expired at now, oldest first.
+func sweepVerifs(tx *bbolt.Tx, now time.Time, max int) error {
+	for _, g := range expiredKeys(tx.Bucket(bucketVerifExpiry), now, max) {
 		rec, ok, err := getVerif(tx, g.tenant, g.id)
 		if err != nil {
 			return err
@@ -283,27 +292,15 @@ func (vs verifications) Get(ctx context.Context, tenantID, id string) (store.Ver
 
 func (vs verifications) get(ctx context.Context, tenant, id uuid.UUID) (store.Verification,
 	error) {
-	now := vs.s.now()
-	var out store.Verification
-	sawExpired := false
-	err := vs.s.view(ctx, func(tx *bbolt.Tx) error {
-		rec, ok, err := getVerif(tx, tenant, id)
-		switch {
-		case err != nil:
-			return err
-		case !ok:
-			return notFound("verification")
-		case rec.expired(now):
-			sawExpired = true
-			return notFound("verification")
-		}
-		out = rec.verification(tenant, id)
-		return nil
-	})
+	rec, sawExpired, err := getLive(ctx, vs.s, bucketVerifs, join(tenant[:], id[:]),
+		"verification", verifRec.expired)
 	if sawExpired {
 		vs.sweep(ctx)
 	}
-	return out, err
+	if err != nil {
+		return store.Verification{}, err
+	}
+	return rec.verification(tenant, id), nil
 }
 
 // Update writes fn's Attempts, Data and UsedAt if the version has not

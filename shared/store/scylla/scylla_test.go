@@ -178,7 +178,7 @@ func TestMigrationsAreRecorded(t *testing.T) {
 	want := map[int]string{}
 	for v, name := range []string{"0001_init", "0002_user_contact_and_credentials",
 		"0003_organizations", "0004_audit", "0005_groups", "0006_profiles_and_verifications",
-		"0007_tenant_settings", "0008_sign_ins"} {
+		"0007_tenant_settings", "0008_sign_ins", "0009_sessions"} {
 		src, err := os.ReadFile("migrations/" + name + ".cql")
 		if err != nil {
 			t.Fatal(err)

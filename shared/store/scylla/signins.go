@@ -21,7 +21,7 @@ type signInStatements struct{ get, insert, update, del string }
 
 var signInStatementsByKeyspace sync.Map // keyspace → *signInStatements
 
-func (s *Store) sq() *signInStatements {
+func (s *Store) siq() *signInStatements {
 	if q, ok := signInStatementsByKeyspace.Load(s.cfg.Keyspace); ok {
 		return q.(*signInStatements)
 	}
@@ -63,7 +63,7 @@ func (ss signIns) Get(ctx context.Context, tenantID, userID string) (store.SignI
 
 func (ss signIns) get(ctx context.Context, tenantID, userID string) (store.SignInRecord, error) {
 	var row signInRow
-	err := ss.s.query(ctx, ss.s.sq().get).Bind(tenantID, userID).Idempotent(true).
+	err := ss.s.query(ctx, ss.s.siq().get).Bind(tenantID, userID).Idempotent(true).
 		GetRelease(&row)
 	if isNotFound(err) {
 		return store.SignInRecord{}, notFound("sign-in record")
@@ -149,20 +149,20 @@ func (ss signIns) Update(ctx context.Context, tenantID, userID string,
 
 		var applied bool
 		if old.Version == 0 {
-			applied, err = s.query(ctx, s.sq().insert).Bind(tenantID, userID, string(data),
+			applied, err = s.query(ctx, s.siq().insert).Bind(tenantID, userID, string(data),
 				optDBTime(next.LastSignInAt), optDBTime(next.LastStrongAt)).ExecCASRelease()
 		} else {
 			var prev struct {
 				Version *int64 `db:"version"`
 			}
-			applied, err = s.query(ctx, s.sq().update).Bind(string(data),
+			applied, err = s.query(ctx, s.siq().update).Bind(string(data),
 				optDBTime(next.LastSignInAt), optDBTime(next.LastStrongAt), next.Version,
 				tenantID, userID, old.Version).GetCASRelease(&prev)
 		}
 		if err != nil {
 			landed := func(ctx context.Context) (bool, error) {
 				var row signInRow
-				err := serial(s.query(ctx, s.sq().get)).Bind(tenantID, userID).GetRelease(&row)
+				err := serial(s.query(ctx, s.siq().get)).Bind(tenantID, userID).GetRelease(&row)
 				if isNotFound(err) {
 					return false, nil
 				}
@@ -192,7 +192,7 @@ func (ss signIns) Update(ctx context.Context, tenantID, userID string,
 func (s *Store) deleteSignIns(ctx context.Context, tenantID, userID string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
 	defer cancel()
-	if err := s.query(ctx, s.sq().del).Bind(tenantID, userID).Idempotent(true).
+	if err := s.query(ctx, s.siq().del).Bind(tenantID, userID).Idempotent(true).
 		ExecRelease(); err != nil {
 		return unavailable(err)
 	}
