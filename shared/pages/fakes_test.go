@@ -29,6 +29,7 @@ const (
 
 var acme = store.Tenant{ID: tenantID, Name: "acme", DisplayName: "Acme <Corp>",
 	Registration: store.RegistrationOpen,
+	Auth:         store.AuthSettings{ReturnOrigins: []string{"https://app.acme.example"}},
 	Branding: store.Branding{PrimaryColor: "#AA3300", BackgroundColor: "red;}body{x:y",
 		LogoURL: "javascript:alert(1)", SupportURL: "https://help.example.com/acme"}}
 

@@ -85,7 +85,7 @@ func (req *request) refuseReturnTo() {
 // when it has none (or its flow has ended).
 func (s *service) loginGet(ctx context.Context, req *request) {
 	q := req.r.URL.Query()
-	rt, ok := s.returnTo(q.Get("return_to"))
+	rt, ok := s.returnTo(q.Get("return_to"), req.tenant)
 	if !ok {
 		req.refuseReturnTo()
 		return
@@ -133,6 +133,7 @@ func (s *service) currentFlow(ctx context.Context, req *request) (authn.FlowOutp
 }
 
 func (s *service) showFlow(req *request, p *page, out authn.FlowOutput, ref flowRef, status int) {
+	s.allowReturn(req.w, p.ReturnTo)
 	p.CSRF = ref.CSRF
 	p.Flow = viewOf(out)
 	if p.Values["username"] == "" {
@@ -149,7 +150,7 @@ func (s *service) loginPost(ctx context.Context, req *request) {
 		s.refuseForm(req, http.StatusBadRequest)
 		return
 	}
-	rt, ok := s.returnTo(r.PostFormValue("return_to"))
+	rt, ok := s.returnTo(r.PostFormValue("return_to"), req.tenant)
 	if !ok {
 		req.refuseReturnTo()
 		return

@@ -36,8 +36,6 @@
 //   - WebAuthn factors need JavaScript, which the pages do not run: a
 //     flow at a WebAuthn step offers the user's other factors instead, and
 //     enrolment offers the other kinds.
-//   - return_to may only name the pages' own origin (WARD_PUBLIC_URL):
-//     tenants have no list of allowed return origins yet.
 //   - A page reached under a tenant that does not exist is a plain 404;
 //     tenant names are public, so this tells nothing new.
 package pages

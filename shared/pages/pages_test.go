@@ -311,13 +311,15 @@ func TestLoginRefusesAnswersWithoutTheFlowsToken(t *testing.T) {
 func TestReturnTo(t *testing.T) {
 	e := newEnv(t)
 	own := e.srv.URL
-	allowed := []string{"/", "/app", "/app/x?y=1#z", own + "/app", own, "/%2F%2Fevil.example"}
+	allowed := []string{"/", "/app", "/app/x?y=1#z", own + "/app", own, "/%2F%2Fevil.example",
+		"https://app.acme.example/cb?x=1", "HTTPS://APP.acme.example/"}
 	refused := []string{
 		"//evil.example", "///evil.example", `/\evil.example`, "https://evil.example/",
 		"http://evil.example", "javascript:alert(1)", "data:text/html,x", own + ".evil.example/",
 		strings.Replace(own, "http://", "http://user@", 1) + "/", "app", "/\t/evil.example",
 		"/a b", "mailto:a@example.com", strings.Replace(own, "http://", "https://", 1) + "/",
-		"/" + strings.Repeat("a", 2048),
+		"/" + strings.Repeat("a", 2048), "http://app.acme.example/", "https://app.acme.example:444/",
+		"https://x.app.acme.example/", "https:app.acme.example",
 	}
 	for _, rt := range allowed {
 		r := e.get("/t/acme/login?" + url.Values{"return_to": {rt}}.Encode())
@@ -335,6 +337,21 @@ func TestReturnTo(t *testing.T) {
 	if e.authn.starts != starts {
 		t.Errorf("refused return_to started %d flows", e.authn.starts-starts)
 	}
+
+	t.Run("another allowed origin is in form-action and is where the sign-in ends", func(t *testing.T) {
+		e := newEnv(t)
+		const rt = "https://app.acme.example/cb?x=1"
+		page := e.get("/t/acme/login?" + url.Values{"return_to": {rt}}.Encode())
+		if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp,
+			"form-action 'self' https://app.acme.example;") {
+			t.Errorf("CSP = %q", csp)
+		}
+		r := e.post("/t/acme/login", with(page.hidden(), "username", "alice", "password", goodPassword))
+		r.wantStatus(t, http.StatusSeeOther)
+		if got := r.Header.Get("Location"); got != rt {
+			t.Errorf("Location = %q, want %q", got, rt)
+		}
+	})
 
 	t.Run("a return_to changed in the form is refused at the end", func(t *testing.T) {
 		e := newEnv(t)

@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/wardhq/ward/shared/store"
 )
 
 // # Headers
@@ -163,6 +166,8 @@ func (s *service) checkFormCSRF(r *http.Request) bool {
 var (
 	csrfRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 	slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$`)
+	// originRE is what may be written into a CSP source list.
+	originRE = regexp.MustCompile(`^https?://[a-z0-9.:\[\]-]+$`)
 )
 
 // # return_to
@@ -172,16 +177,20 @@ var (
 //   - empty: the tenant's signed-in page;
 //   - a path on the pages' own origin: it starts with one "/", not "//"
 //     and not "/\" (which browsers read as another host);
-//   - an absolute URL whose origin (scheme, host and port) is exactly the
-//     pages' own, WARD_PUBLIC_URL's, with no user information.
+//   - an absolute URL whose origin (scheme, host and port, compared
+//     exactly, case aside) is the pages' own, WARD_PUBLIC_URL's, or one
+//     of the tenant's Auth.ReturnOrigins, with no user information.
 //
 // Control characters, spaces and backslashes anywhere, and more than
 // maxReturnTo bytes, are refused, since browsers strip or reinterpret
 // them. A return_to that is not allowed is refused with a page saying
-// so, before any flow starts, and never followed.
+// so, before any flow starts, and never followed. A sign-in page whose
+// return_to is on another allowed origin names that origin in its
+// form-action, since browsers hold the redirect that ends the form's
+// POST to it.
 const maxReturnTo = 2048
 
-func (s *service) returnTo(raw string) (string, bool) {
+func (s *service) returnTo(raw string, t store.Tenant) (string, bool) {
 	if raw == "" {
 		return "", true
 	}
@@ -203,8 +212,24 @@ func (s *service) returnTo(raw string) (string, bool) {
 		}
 		return raw, true
 	}
-	if s.origin == "" || strings.ToLower(u.Scheme)+"://"+strings.ToLower(u.Host) != s.origin {
+	origin := strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	if u.Host == "" || (origin != s.origin && !slices.Contains(t.Auth.ReturnOrigins, origin)) {
 		return "", false
 	}
 	return raw, true
+}
+
+// allowReturn adds the origin of an allowed absolute return_to to the
+// page's form-action.
+func (s *service) allowReturn(w http.ResponseWriter, rt string) {
+	u, err := url.Parse(rt)
+	if rt == "" || err != nil || u.Host == "" {
+		return
+	}
+	origin := strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	if origin == s.origin || !originRE.MatchString(origin) {
+		return
+	}
+	w.Header().Set("Content-Security-Policy", strings.Replace(contentSecurityPolicy,
+		"form-action 'self'", "form-action 'self' "+origin, 1))
 }
