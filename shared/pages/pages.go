@@ -30,8 +30,8 @@
 //
 // # Known shortcomings
 //
-//   - Pages are in English; only the lang attribute and the locale given
-//     to account.register (for the messages Ward sends) follow the
+//   - Pages are in English (and say so: lang="en"); only the locale given
+//     to account.register, for the messages Ward sends, follows the
 //     browser's Accept-Language.
 //   - WebAuthn factors need JavaScript, which the pages do not run: a
 //     flow at a WebAuthn step offers the user's other factors instead, and
@@ -144,7 +144,7 @@ type request struct {
 	r      *http.Request
 	tenant store.Tenant
 	brand  brand
-	lang   string
+	locale string // the browser's preferred language, for messages
 }
 
 // tenantPage resolves the path's tenant and hands the request on. A
@@ -163,7 +163,7 @@ func (s *service) tenantPage(h func(context.Context, *request)) http.HandlerFunc
 			s.fault(w, r, err)
 			return
 		}
-		req := &request{w: w, r: r, tenant: t, brand: brandOf(t), lang: langOf(r)}
+		req := &request{w: w, r: r, tenant: t, brand: brandOf(t), locale: localeOf(r)}
 		h(ctx, req)
 	}
 }

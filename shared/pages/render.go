@@ -26,7 +26,7 @@ var templates = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, name := range []string{"login", "message", "register", "verify", "recover", "reset",
 		"signed-in"} {
-		t := template.New("layout.html").Funcs(template.FuncMap{"field": fieldOf, "query": query})
+		t := template.New("layout.html").Funcs(template.FuncMap{"field": fieldOf})
 		out[name] = template.Must(t.ParseFS(templateFiles, "templates/layout.html",
 			"templates/fields.html", "templates/"+name+".html"))
 	}
@@ -77,11 +77,11 @@ func httpsOnly(s string) string {
 	return s
 }
 
-// langOf is the page's language: the browser's first preference that is
-// a well-formed tag, else English. The text is English whatever it says
-// (see the package comment); the tag goes to account.register so that
-// Ward's messages follow it.
-func langOf(r *http.Request) string {
+// localeOf is the browser's first preference that is a well-formed
+// language tag, else "en". The pages' text is English whatever it says
+// (see the package comment), and so is their lang attribute; the tag
+// goes to account.register so that Ward's messages follow it.
+func localeOf(r *http.Request) string {
 	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
 		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if tag == "" || tag == "*" {
@@ -94,6 +94,9 @@ func langOf(r *http.Request) string {
 	}
 	return "en"
 }
+
+// pageLang is the language the pages are written in.
+const pageLang = "en"
 
 // fieldError is one error of a form, tied to a field when Field is set
 // (the field's id, which the summary links to).
@@ -125,7 +128,7 @@ type page struct {
 }
 
 func (r *request) page(title string) *page {
-	return &page{Lang: r.lang, Title: title, Heading: title, Brand: r.brand, Tenant: r.tenant.Name,
+	return &page{Lang: pageLang, Title: title, Heading: title, Brand: r.brand, Tenant: r.tenant.Name,
 		Values: map[string]string{}}
 }
 
@@ -153,8 +156,6 @@ func (p *page) failField(field, msg string) {
 
 // FieldError is the error on field, for templates.
 func (p *page) FieldError(field string) string { return p.errorOf(field) }
-
-func query(k, v string) string { return url.Values{k: {v}}.Encode() }
 
 func (p *page) errorOf(field string) string {
 	for _, e := range p.Errors {

@@ -83,7 +83,7 @@ func (s *service) registerPost(ctx context.Context, req *request) {
 	f := req.r.PostForm
 	in := account.RegisterInput{Tenant: req.tenant.Name, Email: strings.TrimSpace(f.Get("email")),
 		DisplayName: strings.TrimSpace(f.Get("displayName")),
-		Password:    users.Password(f.Get("password")), Locale: req.lang,
+		Password:    users.Password(f.Get("password")), Locale: req.locale,
 		Invitation: bounded(f.Get("invitation"))}
 	p := req.page("Create an account")
 	p.Invitation = in.Invitation
