@@ -2,7 +2,6 @@ package pages
 
 import (
 	"context"
-	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -321,7 +320,7 @@ type flowView struct {
 	Challenge   *challengeView
 	EnrollTypes []option
 	NeedsPhone  bool
-	Enrollment  *enrollView
+	Enrollment  *enrollmentView
 }
 
 type factorView struct {
@@ -338,8 +337,8 @@ type challengeView struct {
 
 type option struct{ Value, Label string }
 
-type enrollView struct {
-	QR          template.URL
+type enrollmentView struct {
+	QR          safeURL
 	Secret      string
 	SentTo      string
 	NeedsScript bool
@@ -404,7 +403,7 @@ func viewOf(out authn.FlowOutput) *flowView {
 		v.NeedsPhone = v.NeedsPhone || t == store.FactorSMS || t == store.FactorVoice
 	}
 	if e := out.Enrollment; e != nil {
-		v.Enrollment = &enrollView{QR: qrURL(e.QRCode), Secret: e.Secret, SentTo: e.SentTo,
+		v.Enrollment = &enrollmentView{QR: qrURL(e.QRCode), Secret: e.Secret, SentTo: e.SentTo,
 			NeedsScript: e.Type == store.FactorWebAuthn}
 	}
 	return v
@@ -413,11 +412,10 @@ func viewOf(out authn.FlowOutput) *flowView {
 var qrRE = regexp.MustCompile(`^data:image/(?:png|gif|jpeg);base64,[A-Za-z0-9+/]+={0,2}$`)
 
 // qrURL passes a QR code image through only when it is a base64 data:
-// URL of a raster image: html/template would otherwise (rightly) refuse
-// a data: URL, and nothing else may be marked safe.
-func qrURL(s string) template.URL {
+// URL of a raster image; no other data: URL reaches a page.
+func qrURL(s string) safeURL {
 	if len(s) > 64<<10 || !qrRE.MatchString(s) {
 		return ""
 	}
-	return template.URL(s)
+	return safeURL(s)
 }

@@ -665,3 +665,25 @@ func TestReturnToIsCarriedThroughTheForms(t *testing.T) {
 		t.Errorf("start-again link %q loses return_to", link[1])
 	}
 }
+
+func TestValuesAreEscapedWhereTheyLand(t *testing.T) {
+	e := newEnv(t)
+	const evil = `x"><script>alert(1)</script>`
+	rt := `/app?q="><img/src=x>`
+	r := e.identify(evil, "wrong", rt)
+	r.wantStatus(t, http.StatusUnauthorized)
+	if strings.Contains(r.body, "<script") || strings.Contains(r.body, "<img/src=x") {
+		t.Fatalf("a value broke out of its place:\n%s", r.body)
+	}
+	for _, want := range []string{
+		`Signing in as <strong>x&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</strong>`,
+		`name="return_to" value="/app?q=&#34;&gt;&lt;img/src=x&gt;"`,
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("page lacks %q:\n%s", want, r.body)
+		}
+	}
+	if got := r.hidden().Get("return_to"); got != rt {
+		t.Errorf("return_to read back as %q", got)
+	}
+}

@@ -1,10 +1,7 @@
 package pages
 
 import (
-	"bytes"
-	"embed"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,32 +12,14 @@ import (
 	"github.com/wardhq/ward/shared/store"
 )
 
-//go:embed templates/*.html
-var templateFiles embed.FS
-
-// templates holds one template set per page, each the layout and the
-// page's content. html/template escapes every value for where it lands
-// (text, attribute, URL); nothing is marked safe but the QR code's data:
-// URL, after checking it (qrURL).
-var templates = func() map[string]*template.Template {
-	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "message", "register", "verify", "recover", "reset",
-		"signed-in"} {
-		t := template.New("layout.html").Funcs(template.FuncMap{"field": fieldOf})
-		out[name] = template.Must(t.ParseFS(templateFiles, "templates/layout.html",
-			"templates/fields.html", "templates/"+name+".html"))
-	}
-	return out
-}()
-
 // brand is a tenant's Branding as the pages use it, every value checked
 // again here: settings written before a check existed, or by another
 // path, must not reach a page unchecked.
 type brand struct {
 	Name       string
-	LogoURL    string
-	SupportURL string
-	PrivacyURL string
+	LogoURL    safeURL
+	SupportURL safeURL
+	PrivacyURL safeURL
 	Primary    string
 	Background string
 }
@@ -66,7 +45,7 @@ func brandOf(t store.Tenant) brand {
 
 // httpsOnly returns s when it is an absolute https URL without user
 // information or characters that could leave an attribute, else "".
-func httpsOnly(s string) string {
+func httpsOnly(s string) safeURL {
 	if s == "" || len(s) > 2048 || strings.ContainsAny(s, "\"'<>\\ \t\r\n") {
 		return ""
 	}
@@ -74,7 +53,7 @@ func httpsOnly(s string) string {
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
 		return ""
 	}
-	return s
+	return safeURL(s)
 }
 
 // localeOf is the browser's first preference that is a well-formed
@@ -154,9 +133,6 @@ func (p *page) failField(field, msg string) {
 	p.Errors = append(p.Errors, fieldError{Field: field, Message: msg})
 }
 
-// FieldError is the error on field, for templates.
-func (p *page) FieldError(field string) string { return p.errorOf(field) }
-
 func (p *page) errorOf(field string) string {
 	for _, e := range p.Errors {
 		if e.Field == field {
@@ -203,8 +179,8 @@ type fieldView struct {
 	Required     bool
 }
 
-// fieldOf builds a field of p: {{template "field" (field $ "email" "email"
-// "email" true)}}. Passwords are never written back into a page.
+// fieldOf builds a field of p. Passwords are never written back into a
+// page.
 func fieldOf(p *page, id, typ, autocomplete string, required bool) fieldView {
 	f := fieldView{ID: id, Label: fieldLabel(id), Type: typ, Autocomplete: autocomplete,
 		Error: p.errorOf(id), Required: required}
@@ -230,19 +206,14 @@ func (r *request) render(status int, name string, p *page) {
 	renderTo(r.w, status, name, p)
 }
 
-func renderTo(w http.ResponseWriter, status int, name string, p *page) {
+func renderTo(rw http.ResponseWriter, status int, name string, p *page) {
 	if p.Title != "" && p.Brand.Name != "" {
 		p.Title += " – " + p.Brand.Name
 	}
-	var buf bytes.Buffer
-	if err := templates[name].Execute(&buf, p); err != nil {
-		// A template fault is a bug; say nothing more than that.
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	body := document(p, func(b *w) { views[name](p, b) })
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rw.WriteHeader(status)
+	_, _ = rw.Write([]byte(body))
 }
 
 // renderStatus writes a plain message page outside any tenant.
