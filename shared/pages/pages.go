@@ -26,7 +26,8 @@
 // # Security
 //
 // See security.go for the headers, the cookies, the two kinds of CSRF
-// token and the rule for return_to.
+// token and the rule for return_to, and html.go for how values are
+// escaped.
 //
 // # Known shortcomings
 //
@@ -199,12 +200,11 @@ func (s *service) fromMessage(page, param string) http.HandlerFunc {
 // fault answers a fault of Ward or a dependency; its cause goes to the
 // log only.
 func (s *service) fault(w http.ResponseWriter, r *http.Request, err error) {
-	level := slog.LevelError
 	status := http.StatusInternalServerError
 	if errs.CodeOf(err) == errs.Unavailable {
-		level, status = slog.LevelWarn, http.StatusServiceUnavailable
+		status = http.StatusServiceUnavailable
 	}
-	s.log.LogAttrs(r.Context(), level, "pages: a call failed",
+	s.log.LogAttrs(r.Context(), slog.LevelError, "pages: a call failed",
 		slog.String("request_id", function.RequestID(r.Context())),
 		slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	s.renderStatus(w, status, "Something went wrong",
