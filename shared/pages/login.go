@@ -97,9 +97,6 @@ func (s *service) loginGet(ctx context.Context, req *request) {
 
 	p := req.page("Sign in")
 	p.ReturnTo = rt
-	if q.Has("expired") {
-		p.Notice = "Your sign-in took too long or was ended. Start again."
-	}
 	out, ref, err := s.currentFlow(ctx, req)
 	if err != nil {
 		s.fault(req.w, req.r, err)

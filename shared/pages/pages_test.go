@@ -687,3 +687,29 @@ func TestValuesAreEscapedWhereTheyLand(t *testing.T) {
 		t.Errorf("return_to read back as %q", got)
 	}
 }
+
+func TestAnEndedFlowStartsAgainWithTheReason(t *testing.T) {
+	e := newEnv(t)
+	page := e.get("/t/acme/login")
+	e.authn.mu.Lock()
+	clear(e.authn.flows) // expired, or ended by too many wrong answers
+	e.authn.mu.Unlock()
+
+	r := e.post("/t/acme/login", with(page.hidden(), "username", "alice", "password", goodPassword))
+	r.wantStatus(t, http.StatusNotFound)
+	if !strings.Contains(r.body, "<li>Sign-in flow not found or expired; start again.</li>") {
+		t.Errorf("the reason is not in the summary:\n%s", r.body)
+	}
+	if strings.Contains(r.body, `aria-invalid="true"`) {
+		t.Error("an error of the old flow is tied to a field of the new one")
+	}
+	if old, now := page.hidden().Get("csrf"), r.hidden().Get("csrf"); old == now || now == "" {
+		t.Errorf("no new flow: csrf %q then %q", old, now)
+	}
+	if c := r.cookie("ward_flow"); c == nil || !strings.Contains(c.Value, r.hidden().Get("csrf")) {
+		t.Errorf("the new flow's cookie was not set: %+v", c)
+	}
+	if r.cookie("ward_session") != nil {
+		t.Error("a session from an ended flow")
+	}
+}
