@@ -2,7 +2,8 @@
 # `make test`: every test of Ward, against real servers. Installs what is
 # missing (Redis from Debian, Cassandra 5 from Maven Central, the AWS Lambda
 # runtime emulator and Mailpit from the Go module proxy, cfn-lint and the
-# SAM CLI from PyPI, ldap-utils from Debian), starts
+# SAM CLI from PyPI, ldap-utils and Chromium from Debian, the browser
+# tests' npm packages), starts
 # Cassandra and Redis on ports of their own, runs the tests with the race
 # detector, and stops the servers whatever happens.
 set -euo pipefail
@@ -27,11 +28,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "Redis and OpenLDAP's clients"
+step "Redis, OpenLDAP's clients and Chromium"
 .ci/redis.sh install
-command -v ldapsearch >/dev/null || {
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ldap-utils >/dev/null
-}
+missing=
+command -v ldapsearch >/dev/null || missing="$missing ldap-utils"
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+if [ -n "$missing" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
 .ci/redis.sh start
 
 # Cassandra takes a while to come up; it starts in the background while the
@@ -46,6 +50,9 @@ go mod download
 go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 go install github.com/axllent/mailpit@v1.33.1
 export PATH="$(go env GOPATH)/bin:$PATH"
+# The hosted pages' browser tests (e2e/browser_test.go): playwright-core
+# drives the Chromium installed above.
+(cd e2e/browser && npm ci --no-audit --no-fund --silent)
 
 step "Lint"
 make --no-print-directory lint

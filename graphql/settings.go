@@ -100,6 +100,15 @@ func newSettingsTypes() settingsTypes {
 				_, d := a.Lockout()
 				return int(d.Seconds())
 			})},
+			"returnOrigins": {Type: gql.NewNonNull(gql.NewList(nnString)),
+				Description: "Origins besides Ward's own that a sign-in on the hosted pages " +
+					"may return to.",
+				Resolve: from(func(a store.AuthSettings) any {
+					if a.ReturnOrigins == nil {
+						return []string{}
+					}
+					return a.ReturnOrigins
+				})},
 		},
 	})
 	t.brand = gql.NewObject(gql.ObjectConfig{
@@ -140,6 +149,7 @@ func newSettingsTypes() settingsTypes {
 			"sessionMaxSeconds":  {Type: gql.Int},
 			"lockoutThreshold":   {Type: gql.Int},
 			"lockoutSeconds":     {Type: gql.Int},
+			"returnOrigins":      {Type: gql.NewList(nnString)},
 		},
 	})
 	t.brandIn = gql.NewInputObject(gql.InputObjectConfig{

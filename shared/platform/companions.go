@@ -6,6 +6,7 @@ import (
 	"github.com/wardhq/ward/shared/account"
 	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/pages"
 	"github.com/wardhq/ward/shared/sessions"
 	"github.com/wardhq/ward/shared/tenants"
 	"github.com/wardhq/ward/shared/users"
@@ -22,6 +23,10 @@ var companions = map[string][]string{
 	account.FunctionName: {sessions.FunctionName},
 	users.FunctionName:   {sessions.FunctionName},
 	authn.FunctionName:   {tenants.FunctionName, users.FunctionName, sessions.FunctionName},
+	// The hosted pages drive authn and account, and read tenants and
+	// sessions.
+	pages.FunctionName: {tenants.FunctionName, authn.FunctionName, account.FunctionName,
+		sessions.FunctionName},
 }
 
 // hostCompanions registers the companions of the functions p hosts, and

@@ -26,6 +26,7 @@ import (
 	"github.com/wardhq/ward/shared/messaging/outbox"
 	"github.com/wardhq/ward/shared/messaging/templates"
 	"github.com/wardhq/ward/shared/orgs"
+	"github.com/wardhq/ward/shared/pages"
 	"github.com/wardhq/ward/shared/sessions"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/tenants"
@@ -69,6 +70,10 @@ var Domain = map[string]func(p *Platform) *function.Function{
 		// callers hold the user role alone.
 		return sessions.Function(sessions.Deps{Store: p.Store, Cache: p.Cache,
 			Invoker: lateInvoker{p}, Log: p.Log})
+	},
+	pages.FunctionName: func(p *Platform) *function.Function {
+		return pages.Function(pages.Deps{Invoker: lateInvoker{p}, PublicURL: p.Config.PublicURL,
+			Log: p.Log})
 	},
 }
 
@@ -172,7 +177,7 @@ func slicesContains(list []string, s string) bool {
 func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
 		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName,
-		authn.FunctionName, sessions.FunctionName}
+		authn.FunctionName, sessions.FunctionName, pages.FunctionName}
 }
 
 // dataFile is the embedded store's file inside the data directory.

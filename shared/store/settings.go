@@ -33,6 +33,10 @@ type AuthSettings struct {
 	// minutes.
 	LockoutThreshold int `json:"lockoutThreshold,omitempty"`
 	LockoutSeconds   int `json:"lockoutSeconds,omitempty"`
+	// ReturnOrigins are the origins ("https://app.example.com", no path)
+	// other than Ward's own that a sign-in on the hosted pages may return
+	// to (their return_to); empty allows Ward's own origin alone.
+	ReturnOrigins []string `json:"returnOrigins,omitempty"`
 }
 
 // MFAPolicy says when signing in asks for a second factor.
@@ -169,6 +173,7 @@ const MaxSettingsBytes = 64 << 10
 func (a AuthSettings) Clone() AuthSettings {
 	a.Factors = slices.Clone(a.Factors)
 	a.StepUp = slices.Clone(a.StepUp)
+	a.ReturnOrigins = slices.Clone(a.ReturnOrigins)
 	return a
 }
 
@@ -181,6 +186,9 @@ func (a AuthSettings) ValidUTF8() bool {
 	}
 	for _, r := range a.StepUp {
 		ok = ok && utf8.ValidString(r.Transaction) && utf8.ValidString(r.ACR)
+	}
+	for _, o := range a.ReturnOrigins {
+		ok = ok && utf8.ValidString(o)
 	}
 	return ok
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/store"
@@ -17,6 +18,7 @@ const (
 	MaxLockoutSeconds  = 24 * 3600
 	MaxLockoutFailures = 100
 	MaxStepUpRules     = 32
+	MaxReturnOrigins   = 32
 	maxURLBytes        = 2048
 )
 
@@ -83,7 +85,49 @@ func CheckAuth(a store.AuthSettings) error {
 			return err
 		}
 	}
+	return checkReturnOrigins(a.ReturnOrigins)
+}
+
+// checkReturnOrigins checks the origins a sign-in may return to: each an
+// https origin (scheme, host and optional port, nothing else, lower
+// case), or an http one of a loopback host for development.
+func checkReturnOrigins(origins []string) error {
+	if len(origins) > MaxReturnOrigins {
+		return errs.Invalid("auth.returnOrigins", "at most %d origins", MaxReturnOrigins)
+	}
+	for i, o := range origins {
+		if !IsOrigin(o) {
+			return errs.Invalid("auth.returnOrigins",
+				"%q must be an origin such as https://app.example.com, in lower case, "+
+					"without a path (http only for localhost and 127.0.0.1)", o)
+		}
+		if slices.Index(origins, o) != i {
+			return errs.Invalid("auth.returnOrigins", "origin %s listed twice", o)
+		}
+	}
 	return nil
+}
+
+// IsOrigin reports whether s is an origin as AuthSettings.ReturnOrigins
+// keeps them.
+func IsOrigin(s string) bool {
+	if len(s) > 255 || containsControl(s) || strings.ToLower(s) != s {
+		return false
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.Path != "" || u.RawQuery != "" ||
+		u.Fragment != "" || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "#") ||
+		s != u.Scheme+"://"+u.Host {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		h := u.Hostname()
+		return h == "localhost" || h == "127.0.0.1" || h == "::1"
+	}
+	return false
 }
 
 // seconds checks an optional duration: 0, or min to max.

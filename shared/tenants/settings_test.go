@@ -3,6 +3,7 @@ package tenants_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,7 +26,8 @@ func TestSignInSettingsAndBranding(t *testing.T) {
 	auth := store.AuthSettings{MFA: store.MFAAdaptive, RiskThreshold: 60,
 		Factors:            []store.FactorType{store.FactorTOTP, store.FactorRecovery},
 		StepUp:             []store.StepUpRule{{Transaction: "payment", MinValue: 100, ACR: "2", MaxAgeSeconds: 300}},
-		SessionIdleSeconds: 900, SessionMaxSeconds: 7200, LockoutThreshold: 5, LockoutSeconds: 60}
+		SessionIdleSeconds: 900, SessionMaxSeconds: 7200, LockoutThreshold: 5, LockoutSeconds: 60,
+		ReturnOrigins: []string{"https://app.a.example", "https://b.example:8443"}}
 	brand := store.Branding{LogoURL: "https://a.example/logo.svg", PrimaryColor: "#0055aa"}
 	got, err := update(adminA, tenants.UpdateInput{ID: a.ID, Auth: &auth, Branding: &brand})
 	if err != nil {
@@ -77,3 +79,33 @@ func TestSignInSettingsAndBranding(t *testing.T) {
 }
 
 func errorsAs(err error, target **errs.Error) bool { return errors.As(err, target) }
+
+func TestReturnOriginsAreBareOrigins(t *testing.T) {
+	for _, o := range []string{"https://app.example.com", "https://app.example.com:8443",
+		"http://localhost:3000", "http://127.0.0.1:8080", "http://[::1]:9000"} {
+		if err := tenants.CheckAuth(store.AuthSettings{ReturnOrigins: []string{o}}); err != nil {
+			t.Errorf("%q refused: %v", o, err)
+		}
+	}
+	for _, o := range []string{"", "https://app.example.com/", "https://app.example.com/cb",
+		"https://APP.example.com", "http://app.example.com", "https://user@app.example.com",
+		"https://app.example.com?x", "https://app.example.com#", "javascript://x", "app.example.com",
+		"https://", "https://app.example.com\n", "ftp://app.example.com"} {
+		err := tenants.CheckAuth(store.AuthSettings{ReturnOrigins: []string{o}})
+		var e *errs.Error
+		if !errors.As(err, &e) || e.Field != "auth.returnOrigins" {
+			t.Errorf("%q: err = %v, want an error on auth.returnOrigins", o, err)
+		}
+	}
+	twice := []string{"https://a.example", "https://a.example"}
+	if err := tenants.CheckAuth(store.AuthSettings{ReturnOrigins: twice}); err == nil {
+		t.Error("an origin listed twice was accepted")
+	}
+	many := make([]string, tenants.MaxReturnOrigins+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("https://a%d.example", i)
+	}
+	if err := tenants.CheckAuth(store.AuthSettings{ReturnOrigins: many}); err == nil {
+		t.Error("too many origins were accepted")
+	}
+}

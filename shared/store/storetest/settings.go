@@ -27,6 +27,7 @@ func someSettings() (store.AuthSettings, store.Branding) {
 			},
 			SessionIdleSeconds: 600, SessionMaxSeconds: 3600,
 			LockoutThreshold: 5, LockoutSeconds: 120,
+			ReturnOrigins: []string{"https://app.acme.example", "http://localhost:3000"},
 		}, store.Branding{
 			LogoURL: "https://acme.example/logo.png", PrimaryColor: "#112233",
 			BackgroundColor: "#ffffff", SupportURL: "https://acme.example/help",

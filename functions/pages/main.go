@@ -1,0 +1,9 @@
+// Command pages is Ward's hosted pages as a deployable: on AWS Lambda, on
+// Google Cloud Functions or Cloud Run, or as a plain HTTP server. It hosts
+// the functions it drives (tenants, authn, account, sessions) in process
+// unless they are routed elsewhere.
+package main
+
+import "github.com/wardhq/ward/shared/platform"
+
+func main() { platform.Main("pages", nil) }
