@@ -6,6 +6,7 @@ import (
 	"github.com/wardhq/ward/shared/account"
 	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/mfa"
 	"github.com/wardhq/ward/shared/sessions"
 	"github.com/wardhq/ward/shared/tenants"
 	"github.com/wardhq/ward/shared/users"
@@ -21,7 +22,8 @@ import (
 var companions = map[string][]string{
 	account.FunctionName: {sessions.FunctionName},
 	users.FunctionName:   {sessions.FunctionName},
-	authn.FunctionName:   {tenants.FunctionName, users.FunctionName, sessions.FunctionName},
+	authn.FunctionName: {tenants.FunctionName, users.FunctionName, sessions.FunctionName,
+		mfa.FunctionName},
 }
 
 // hostCompanions registers the companions of the functions p hosts, and
