@@ -98,3 +98,19 @@ func (f Factor) Check() error {
 	}
 	return nil
 }
+
+// HasSecondFactor reports whether the user has a confirmed factor other
+// than recovery codes (which only back another factor up). The password
+// policy asks less of such an account (passwords.Context.MFA).
+func HasSecondFactor(ctx context.Context, fs Factors, tenantID, userID string) (bool, error) {
+	list, err := fs.ListByUser(ctx, tenantID, userID)
+	if err != nil {
+		return false, err
+	}
+	for _, f := range list {
+		if f.Confirmed && f.Type != FactorRecovery {
+			return true, nil
+		}
+	}
+	return false, nil
+}
