@@ -7,6 +7,7 @@ import (
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/mfa"
 	"github.com/wardhq/ward/shared/store"
+	"github.com/wardhq/ward/shared/tenants"
 )
 
 func TestAFactorOfAnotherUserOrTenantIsNotFound(t *testing.T) {
@@ -146,4 +147,21 @@ func TestBadEnrolmentsAreRefused(t *testing.T) {
 	_, err := call[mfa.Enrollment](e, mfa.OpEnroll, self(e.bob), mfa.EnrollInput{
 		TenantID: a.TenantID, UserID: e.bob.ID, Type: store.FactorSMS})
 	wantCode(t, "SMS for a user without a phone", err, errs.InvalidArgument)
+}
+
+func TestATenantsFactorRulesApplyToEnrolment(t *testing.T) {
+	e := newEnv(t)
+	a := e.alice
+	auth := store.AuthSettings{Factors: []store.FactorType{store.FactorWebAuthn}}
+	mustCall[store.Tenant](t, e, tenants.FunctionName, tenants.OpUpdate, sysAdmin,
+		tenants.UpdateInput{ID: e.acme.ID, Auth: &auth})
+
+	_, err := call[mfa.Enrollment](e, mfa.OpEnroll, self(a), mfa.EnrollInput{TenantID: a.TenantID,
+		UserID: a.ID, Type: store.FactorTOTP})
+	wantCode(t, "TOTP in a tenant of passkeys only", err, errs.PermissionDenied)
+	_, err = call[mfa.RecoveryCodesOutput](e, mfa.OpRegenerateRecovery, self(a),
+		mfa.UserInput{TenantID: a.TenantID, UserID: a.ID})
+	wantCode(t, "recovery codes in a tenant of passkeys only", err, errs.PermissionDenied)
+	_, err = e.registerPasskey(t, a, newSoftKey(t, publicURL, rpID))
+	mustOK(t, "a passkey", err)
 }

@@ -3,6 +3,7 @@ package mfa_test
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"image/png"
 	"strings"
 	"sync"
@@ -91,7 +92,7 @@ func TestTOTPAcceptsOneStepOfSkewEitherSideAndNotTwo(t *testing.T) {
 	e.clk.Add(10 * 30 * time.Second)
 	for _, steps := range []int{-2, 2} {
 		_, err := e.verify(f, a, "", e.codeAt(t, secret, steps))
-		wantCode(t, "a code "+string(rune('0'+steps+2))+" steps off", err, errs.Unauthenticated)
+		wantCode(t, fmt.Sprintf("a code %+d steps off", steps), err, errs.Unauthenticated)
 	}
 	amr, err := e.verify(f, a, "", e.codeAt(t, secret, -1))
 	mustOK(t, "a code of the step before", err)
@@ -152,7 +153,7 @@ func TestWrongCodesAreCountedAndBlockTheFactor(t *testing.T) {
 
 	for i := range mfa.MaxFailures {
 		_, err := e.verify(f, a, "", wrongCode(good))
-		wantCode(t, "wrong code "+string(rune('0'+i)), err, errs.Unauthenticated)
+		wantCode(t, fmt.Sprintf("wrong code %d", i+1), err, errs.Unauthenticated)
 	}
 	_, err := e.verify(f, a, "", good)
 	wantCode(t, "the right code after too many wrong ones", err, errs.RateLimited)
