@@ -146,6 +146,11 @@ type service struct {
 }
 
 func newService(d Deps) *service {
+	if d.Cache == nil {
+		// Codes, ceremonies and failure counts have nowhere else to live;
+		// a start-up fault, found at start-up.
+		panic("mfa: Deps.Cache is required")
+	}
 	s := &service{st: d.Store, cache: d.Cache, email: d.Email, phone: d.Phone,
 		tpl: d.Templates, from: d.From, now: d.Now, log: d.Log}
 	if s.now == nil {
@@ -198,7 +203,7 @@ func newWebAuthn(publicURL string) (*webauthn.WebAuthn, error) {
 	})
 }
 
-// Function returns the mfa function.
+// Function returns the mfa function. It panics without a cache.
 func Function(d Deps) *function.Function {
 	s := newService(d)
 	f := function.New(FunctionName)
