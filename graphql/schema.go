@@ -518,6 +518,10 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.importQueryFields(userConn, userStatus, importJob) {
 		query.AddFieldConfig(k, v)
 	}
+	factors := r.mfaTypes(settings.factor)
+	for k, v := range r.mfaQueryFields(factors) {
+		query.AddFieldConfig(k, v)
+	}
 	signInFlow := r.signInTypes(settings.factor)
 	for k, v := range r.signInQueryFields(signInFlow) {
 		query.AddFieldConfig(k, v)
@@ -542,6 +546,9 @@ func (r *resolvers) schema() gql.Schema {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.sessionMutationFields() {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.mfaMutationFields(factors, settings.factor) {
 		mutation.AddFieldConfig(k, v)
 	}
 	s, err := gql.NewSchema(gql.SchemaConfig{Query: query, Mutation: mutation})

@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/mfa"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/sessions"
 	"github.com/wardhq/ward/shared/store"
@@ -59,6 +61,9 @@ func newSessionWorld(t *testing.T) *sessionWorld {
 		audit.Function(audit.Deps{Store: st}),
 		sessions.Function(sessions.Deps{Store: st, Cache: mc}),
 	)
+	// The mfa function too, for mfa_test.go.
+	inv.Register(mfa.Function(mfa.Deps{Store: st, Cache: mc, Key: make([]byte, 32),
+		PublicURL: "https://id.example.com", Log: slog.New(slog.DiscardHandler)}))
 	inv.Register(users.Function(users.Deps{Store: st,
 		Sessions: sessions.Revoker{Invoker: inv, Subject: users.FunctionName}}))
 	logs := &syncBuffer{}

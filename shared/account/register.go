@@ -85,12 +85,12 @@ func (in *RegisterInput) Validate() error {
 }
 
 // newHash applies the password policy to a password chosen for u and
-// hashes it; errors name field. As in package users, every account counts
-// as single-factor until MFA exists.
+// hashes it; errors name field. As in package users, mfa (the account has
+// a second factor) lowers the minimum length from 15 to 8.
 func (s *service) newHash(field string, p users.Password, u store.User,
-	tn store.Tenant) (string, error) {
+	tn store.Tenant, mfa bool) (string, error) {
 	err := passwords.Check(string(p), passwords.Context{
-		Username: u.Username, Email: u.Email, TenantName: tn.Name,
+		MFA: mfa, Username: u.Username, Email: u.Email, TenantName: tn.Name,
 		Words: []string{tn.DisplayName},
 	})
 	if err == nil {
@@ -171,7 +171,7 @@ func (s *service) registerOpen(ctx context.Context, tn store.Tenant,
 	// Checked and hashed first, whatever happens next: the refusal of a
 	// weak password tells nothing about the address, and the hashing time
 	// is spent on both paths.
-	hash, err := s.newHash("password", in.Password, u, tn)
+	hash, err := s.newHash("password", in.Password, u, tn, false)
 	if err != nil {
 		return RegisterOutput{}, err
 	}
@@ -257,7 +257,7 @@ func (s *service) registerInvited(ctx context.Context, tn store.Tenant,
 		EmailVerified: true, DisplayName: in.DisplayName, Locale: in.Locale,
 		Status: store.UserActive, OrgID: v.Data["orgId"], CreatedAt: now, UpdatedAt: now,
 	}
-	hash, err := s.newHash("password", in.Password, u, tn)
+	hash, err := s.newHash("password", in.Password, u, tn, false)
 	if err != nil {
 		return RegisterOutput{}, err
 	}

@@ -116,7 +116,11 @@ func (s *service) resetPassword(ctx context.Context, _ function.Caller,
 	case u.Email != v.Target:
 		return AcceptedOutput{}, invalidProof() // sent to an address the account no longer has
 	}
-	hash, err := s.newHash("newPassword", in.NewPassword, u, tn)
+	mfa, err := store.HasSecondFactor(ctx, s.st.Factors(), tn.ID, u.ID)
+	if err != nil {
+		return AcceptedOutput{}, err
+	}
+	hash, err := s.newHash("newPassword", in.NewPassword, u, tn, mfa)
 	if err != nil {
 		return AcceptedOutput{}, err
 	}

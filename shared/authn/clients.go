@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/tenants"
@@ -87,12 +86,36 @@ func (f factorsClient) Verify(ctx context.Context, tenantID, userID string, p Pr
 
 func (f factorsClient) Enroll(ctx context.Context, tenantID, userID string, t store.FactorType,
 	name, phone string) (Enrollment, error) {
-	return Enrollment{}, errs.New(errs.Unavailable, "enrolling %s in a sign-in flow is not available", t)
+	out, err := invoke.Call[struct {
+		FactorID        string           `json:"factorId"`
+		Type            store.FactorType `json:"type"`
+		Secret          string           `json:"secret"`
+		OTPAuthURI      string           `json:"otpAuthUri"`
+		QRCode          string           `json:"qrCode"`
+		SentTo          string           `json:"sentTo"`
+		ChallengeID     string           `json:"challengeId"`
+		WebAuthnOptions json.RawMessage  `json:"webauthnOptions"`
+	}](ctx, f.inv, mfaFunction, "mfa.enroll", serviceCaller, struct {
+		userRef
+		Type  store.FactorType `json:"type"`
+		Name  string           `json:"name,omitempty"`
+		Phone string           `json:"phone,omitempty"`
+	}{userRef{tenantID, userID}, t, name, phone})
+	if err != nil {
+		return Enrollment{}, err
+	}
+	return Enrollment{FactorID: out.FactorID, Type: out.Type, Secret: out.Secret,
+		OTPAuthURI: out.OTPAuthURI, QRCode: out.QRCode, SentTo: out.SentTo,
+		ChallengeID: out.ChallengeID, WebAuthnOptions: out.WebAuthnOptions}, nil
 }
 
 func (f factorsClient) Confirm(ctx context.Context, tenantID, userID string, e Enrollment,
 	p Proof) ([]string, error) {
-	return nil, errs.New(errs.Unavailable, "enrolling in a sign-in flow is not available")
+	out, err := invoke.Call[struct {
+		AMR []string `json:"amr"`
+	}](ctx, f.inv, mfaFunction, "mfa.confirm", serviceCaller, proofInput{userRef{tenantID, userID},
+		e.FactorID, p.ChallengeID, p.Code, p.WebAuthn})
+	return out.AMR, err
 }
 
 type sessionsClient struct{ inv invoke.Invoker }

@@ -61,6 +61,11 @@ type Config struct {
 	PublicURL string
 	// Messaging says how email and SMS leave Ward.
 	Messaging Messaging
+	// MFAKey seals second factors' secrets (TOTP seeds) in the store:
+	// 32 bytes, given in hex. WARD_MFA_KEY. Empty: the local process keeps
+	// a generated key in a file of its data directory (package platform);
+	// elsewhere TOTP is unavailable.
+	MFAKey []byte
 }
 
 // Messaging configures the senders of email, SMS and voice messages.
@@ -120,7 +125,7 @@ var known = map[string]bool{
 	"WARD_REDIS_ADDR":      true, "WARD_REDIS_PASSWORD": true, "WARD_REDIS_DB": true, "WARD_REDIS_TLS": true,
 	"WARD_BOOTSTRAP_TOKEN": true, "WARD_INVOKE_KEY": true,
 	"WARD_LOG_LEVEL": true, "WARD_LOG_FORMAT": true, "WARD_SHUTDOWN_TIMEOUT": true,
-	"WARD_GRAPHIQL": true, "WARD_PUBLIC_URL": true,
+	"WARD_GRAPHIQL": true, "WARD_PUBLIC_URL": true, "WARD_MFA_KEY": true,
 	"WARD_EMAIL": true, "WARD_EMAIL_FROM": true, "WARD_SMTP_HOST": true, "WARD_SMTP_PORT": true,
 	"WARD_SMTP_USERNAME": true, "WARD_SMTP_PASSWORD": true, "WARD_SMTP_IMPLICIT_TLS": true,
 	"WARD_SES_CONFIGURATION_SET": true, "WARD_SMS": true, "WARD_SNS_SENDER_ID": true,
@@ -240,6 +245,13 @@ func FromEnv(base Config, environ []string) (Config, error) {
 			bad("WARD_INVOKE_KEY", "must be at least 32 bytes in hex")
 		}
 		c.InvokeKey = k
+	}
+	if v, ok := env["WARD_MFA_KEY"]; ok && v != "" {
+		k, err := hex.DecodeString(v)
+		if err != nil || len(k) != 32 {
+			bad("WARD_MFA_KEY", "must be 32 bytes in hex (64 hex digits)")
+		}
+		c.MFAKey = k
 	}
 	if v, ok := env["WARD_LOG_LEVEL"]; ok {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,8 @@ func TestFromEnvRefusesBadSettings(t *testing.T) {
 		{"a bad address", "WARD_ADDR=8080", "WARD_ADDR"},
 		{"a short bootstrap token", "WARD_BOOTSTRAP_TOKEN=short", "WARD_BOOTSTRAP_TOKEN"},
 		{"a short invoke key", "WARD_INVOKE_KEY=abcd", "WARD_INVOKE_KEY"},
+		{"a short MFA key", "WARD_MFA_KEY=abcd", "WARD_MFA_KEY"},
+		{"an MFA key that is not hex", "WARD_MFA_KEY=" + strings.Repeat("zz", 32), "WARD_MFA_KEY"},
 		{"an HTTP transport without a key", "WARD_INVOKE_USERS=http://users.internal", "WARD_INVOKE_USERS"},
 		{"a bad transport", "WARD_INVOKE_USERS=ftp://x", "WARD_INVOKE_USERS"},
 		{"a bad duration", "WARD_SHUTDOWN_TIMEOUT=-1s", "WARD_SHUTDOWN_TIMEOUT"},
@@ -118,5 +121,19 @@ func TestFromEnvRefusesBadMessaging(t *testing.T) {
 		if _, err := FromEnv(Defaults(), env); err == nil {
 			t.Errorf("%v was accepted", env)
 		}
+	}
+}
+
+func TestFromEnvReadsTheMFAKey(t *testing.T) {
+	key := strings.Repeat("0123456789abcdef", 4)
+	c, err := FromEnv(Defaults(), []string{"WARD_MFA_KEY=" + key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(c.MFAKey); got != key {
+		t.Errorf("MFA key = %s, want %s", got, key)
+	}
+	if c, _ := FromEnv(Defaults(), nil); c.MFAKey != nil {
+		t.Errorf("MFA key without the variable = %x, want none", c.MFAKey)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/wardhq/ward/shared/account"
 	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/mfa"
 	"github.com/wardhq/ward/shared/pages"
 	"github.com/wardhq/ward/shared/sessions"
 	"github.com/wardhq/ward/shared/tenants"
@@ -22,7 +23,8 @@ import (
 var companions = map[string][]string{
 	account.FunctionName: {sessions.FunctionName},
 	users.FunctionName:   {sessions.FunctionName},
-	authn.FunctionName:   {tenants.FunctionName, users.FunctionName, sessions.FunctionName},
+	authn.FunctionName: {tenants.FunctionName, users.FunctionName, sessions.FunctionName,
+		mfa.FunctionName},
 	// The hosted pages drive authn and account, and read tenants and
 	// sessions.
 	pages.FunctionName: {tenants.FunctionName, authn.FunctionName, account.FunctionName,

@@ -6,12 +6,15 @@ package platform
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/wardhq/ward/shared/account"
 	"github.com/wardhq/ward/shared/apitokens"
@@ -25,6 +28,7 @@ import (
 	"github.com/wardhq/ward/shared/messaging"
 	"github.com/wardhq/ward/shared/messaging/outbox"
 	"github.com/wardhq/ward/shared/messaging/templates"
+	"github.com/wardhq/ward/shared/mfa"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/pages"
 	"github.com/wardhq/ward/shared/sessions"
@@ -65,6 +69,11 @@ var Domain = map[string]func(p *Platform) *function.Function{
 		return authn.Function(authn.Deps{Store: p.Store, Cache: p.Cache, Invoker: lateInvoker{p},
 			Log: p.Log})
 	},
+	mfa.FunctionName: func(p *Platform) *function.Function {
+		return mfa.Function(mfa.Deps{Store: p.Store, Cache: p.Cache, Email: p.Email,
+			Phone: p.Phone, Templates: p.Templates, From: p.EmailFrom,
+			PublicURL: p.Config.PublicURL, Key: p.MFAKey, Log: p.Log})
+	},
 	sessions.FunctionName: func(p *Platform) *function.Function {
 		// RolesOf is nil until users carry administrator roles: session
 		// callers hold the user role alone.
@@ -99,6 +108,10 @@ type Platform struct {
 	EmailFrom string
 	Templates *templates.Renderer
 	Outbox    *outbox.Outbox
+
+	// MFAKey seals TOTP seeds (see mfaKey); nil when this binary hosts
+	// no second factors or has no key.
+	MFAKey []byte
 }
 
 // Open opens the store and the cache that cfg names and registers, in an
@@ -118,6 +131,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []strin
 	if err := p.openMessaging(cfg); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("messaging: %w", err)
+	}
+
+	if slicesContains(host, mfa.FunctionName) || slicesContains(host, authn.FunctionName) {
+		if p.MFAKey, err = mfaKey(cfg, log); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("mfa key: %w", err)
+		}
 	}
 
 	p.Local = invoke.NewLocal()
@@ -177,7 +197,54 @@ func slicesContains(list []string, s string) bool {
 func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
 		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName,
-		authn.FunctionName, sessions.FunctionName, pages.FunctionName}
+		authn.FunctionName, sessions.FunctionName, mfa.FunctionName, pages.FunctionName}
+}
+
+// mfaKey is the key that seals second factors' secrets: WARD_MFA_KEY, or
+// with the embedded store a key generated once and kept in mfa.key next
+// to the store's file (mode 0600), so that a copy of ward.db alone holds
+// no TOTP seed. With ScyllaDB and no key, TOTP is unavailable: a key kept
+// on one function's disk would not reach the others.
+func mfaKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
+	if len(cfg.MFAKey) > 0 {
+		return cfg.MFAKey, nil
+	}
+	if cfg.Store != "bolt" {
+		log.Warn("WARD_MFA_KEY is not set: authenticator apps (TOTP) are unavailable")
+		return nil, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(cfg.DataDir, "mfa.key")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key) // never fails (crypto/rand, Go 1.24+)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			return mfaKey(cfg, log) // another process made it first
+		}
+		if err != nil {
+			return nil, err
+		}
+		_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return nil, werr
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("%s does not hold a 32-byte key in hex", path)
+	}
+	return key, nil
 }
 
 // dataFile is the embedded store's file inside the data directory.

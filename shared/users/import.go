@@ -411,7 +411,7 @@ func (s *service) importRow(ctx context.Context, c function.Caller, tn store.Ten
 	hash := r.passwordHash
 	if r.in.Password != "" {
 		var err error
-		if hash, err = s.newHash("password", r.in.Password, u, tn); err != nil {
+		if hash, err = s.newHash("password", r.in.Password, u, tn, false); err != nil {
 			return err
 		}
 	}

@@ -41,14 +41,13 @@ func plausible(field string, p Password, required bool) error {
 }
 
 // newHash applies the password policy to a password chosen for user u of
-// tenant tn and hashes it. Errors name field.
-//
-// Known shortcoming: MFA cannot be enrolled yet, so every account counts
-// as single-factor and needs the longer minimum (15 characters). Once MFA
-// exists, its enrolment state belongs in passwords.Context.MFA here.
-func (s *service) newHash(field string, p Password, u store.User, tn store.Tenant) (string,
-	error) {
+// tenant tn and hashes it. Errors name field. mfa says that the account
+// has a second factor (store.HasSecondFactor), which lowers the minimum
+// length from 15 characters to 8.
+func (s *service) newHash(field string, p Password, u store.User, tn store.Tenant,
+	mfa bool) (string, error) {
 	err := passwords.Check(string(p), passwords.Context{
+		MFA:        mfa,
 		Username:   u.Username,
 		Email:      u.Email,
 		TenantName: tn.Name,
@@ -99,7 +98,11 @@ func (s *service) setPassword(ctx context.Context, c function.Caller,
 	if err != nil {
 		return PasswordOutput{}, err
 	}
-	hash, err := s.newHash("password", in.Password, u, tn)
+	mfa, err := store.HasSecondFactor(ctx, s.factors, in.TenantID, in.ID)
+	if err != nil {
+		return PasswordOutput{}, err
+	}
+	hash, err := s.newHash("password", in.Password, u, tn, mfa)
 	if err != nil {
 		return PasswordOutput{}, err
 	}
@@ -166,7 +169,11 @@ func (s *service) changePassword(ctx context.Context, c function.Caller,
 	if err != nil {
 		return PasswordOutput{}, err
 	}
-	hash, err := s.newHash("newPassword", in.NewPassword, u, tn)
+	mfa, err := store.HasSecondFactor(ctx, s.factors, in.TenantID, in.ID)
+	if err != nil {
+		return PasswordOutput{}, err
+	}
+	hash, err := s.newHash("newPassword", in.NewPassword, u, tn, mfa)
 	if err != nil {
 		return PasswordOutput{}, err
 	}

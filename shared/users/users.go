@@ -50,6 +50,7 @@ type service struct {
 	users   store.Users
 	orgs    store.Organizations
 	creds   store.Credentials
+	factors store.Factors
 	hasher  *passwords.Hasher
 	now     func() time.Time
 	log     *slog.Logger
@@ -63,7 +64,7 @@ type service struct {
 func Function(d Deps) *function.Function {
 	s := &service{
 		tenants: d.Store.Tenants(), users: d.Store.Users(), orgs: d.Store.Organizations(),
-		creds:  d.Store.Credentials(),
+		creds: d.Store.Credentials(), factors: d.Store.Factors(),
 		hasher: d.Hasher, now: d.Now, log: d.Log,
 	}
 	if s.now == nil {
@@ -289,7 +290,7 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 	// that a refused password leaves no user behind.
 	var hash string
 	if in.Password != "" {
-		if hash, err = s.newHash("password", in.Password, u, tn); err != nil {
+		if hash, err = s.newHash("password", in.Password, u, tn, false); err != nil {
 			return store.User{}, err
 		}
 	}

@@ -49,6 +49,7 @@
 //	sessionUsers  tenant id + user id + id → nothing
 //	sessionExpiry absolute expiry (Unix ms, uint64, big endian) + tenant id
 //	              + id → nothing
+//	factors       tenant id + user id + id → second factor record (JSON)
 package bolt
 
 import (
@@ -124,6 +125,7 @@ var (
 		bucketVerifs, bucketVerifUsers, bucketVerifExpiry,
 		bucketSignIns,
 		bucketSessions, bucketSessionHashes, bucketSessionUsers, bucketSessionExpiry,
+		bucketFactors,
 	}
 	keySchema = []byte("schema")
 )
@@ -133,6 +135,7 @@ var (
 	bucketSessionHashes = []byte("sessionHashes")
 	bucketSessionUsers  = []byte("sessionUsers")
 	bucketSessionExpiry = []byte("sessionExpiry")
+	bucketFactors       = []byte("factors")
 )
 
 // maxKeyLen bounds names, usernames, emails, hashes and roles; the first

@@ -495,6 +495,9 @@ func (us users) Delete(ctx context.Context, tenantID, id string) error {
 		if err := tx.Bucket(bucketSignIns).Delete(join(tenant[:], uid[:])); err != nil {
 			return err
 		}
+		if _, err := deleteFactors(tx, tenant, uid); err != nil {
+			return err
+		}
 		return addCount(tx, tenant, -1)
 	})
 }

@@ -88,7 +88,7 @@ func (cs credentials) GetPassword(ctx context.Context, tenantID,
 }
 
 // deleteCredentials deletes every credential of a user, and the user's
-// sign-in record with them. It runs once the user's fate is decided, so it
+// sign-in record and second factors with them. It runs once the user's fate is decided, so it
 // ignores the caller's cancellation, like release.
 func (s *Store) deleteCredentials(ctx context.Context, tenantID, userID string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
@@ -97,6 +97,9 @@ func (s *Store) deleteCredentials(ctx context.Context, tenantID, userID string) 
 		ExecRelease()
 	if err != nil {
 		return unavailable(err)
+	}
+	if err := s.deleteFactors(ctx, tenantID, userID); err != nil {
+		return err
 	}
 	return s.deleteSignIns(ctx, tenantID, userID)
 }
