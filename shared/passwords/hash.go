@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"unicode/utf8"
 
@@ -194,7 +195,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 		return "", errs.Wrap(errs.Internal, err, "cannot hash the password")
 	}
 	pw := []byte(norm.NFKC.String(password))
-	key := argon2.IDKey(pw, salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	key := derive(pw, salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
 	return phc{params: h.params, salt: salt, key: key}.String(), nil
 }
 
@@ -245,7 +246,25 @@ func (h *Hasher) matches(password string, s phc) bool {
 	}
 	pw := []byte(norm.NFKC.String(password))
 	p := s.params
-	key := argon2.IDKey(pw, s.salt, p.Time, p.Memory, p.Threads, uint32(len(s.key)))
+	key := derive(pw, s.salt, p.Time, p.Memory, p.Threads, uint32(len(s.key)))
 	eq := subtle.ConstantTimeCompare(key, s.key) == 1
 	return eq && !tooLong
+}
+
+// derivations admits as many Argon2id derivations at once as the process
+// has cores; the others wait their turn, first come first served.
+//
+// A derivation is pure CPU work holding Params.Memory of RAM. Run all at
+// once, sixteen concurrent sign-ins on two cores each take eight times as
+// long and hold sixteen blocks of memory together, and the scheduler's
+// time slicing spreads their finishing times; in turn, each takes its own
+// time after a wait in line, the memory held is bounded by the cores, and
+// the latest finishes no later than it would have anyway.
+var derivations = make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+
+// derive is argon2.IDKey, admitted through derivations.
+func derive(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	derivations <- struct{}{}
+	defer func() { <-derivations }()
+	return argon2.IDKey(pw, salt, time, memory, threads, keyLen)
 }
