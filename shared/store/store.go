@@ -29,6 +29,7 @@ type Store interface {
 	Verifications() Verifications
 	SignIns() SignIns
 	Sessions() Sessions
+	TrustedIssuers() TrustedIssuers
 	// Close releases the backend's resources.
 	Close() error
 }

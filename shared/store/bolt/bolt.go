@@ -49,6 +49,7 @@
 //	sessionUsers  tenant id + user id + id → nothing
 //	sessionExpiry absolute expiry (Unix ms, uint64, big endian) + tenant id
 //	              + id → nothing
+//	trustedIssuers tenant id → the tenant's trusted issuers (JSON array)
 package bolt
 
 import (
@@ -124,6 +125,7 @@ var (
 		bucketVerifs, bucketVerifUsers, bucketVerifExpiry,
 		bucketSignIns,
 		bucketSessions, bucketSessionHashes, bucketSessionUsers, bucketSessionExpiry,
+		bucketTrustedIssuers,
 	}
 	keySchema = []byte("schema")
 )
