@@ -22,6 +22,7 @@ import (
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/issuers"
 	"github.com/wardhq/ward/shared/messaging"
 	"github.com/wardhq/ward/shared/messaging/outbox"
 	"github.com/wardhq/ward/shared/messaging/templates"
@@ -69,6 +70,9 @@ var Domain = map[string]func(p *Platform) *function.Function{
 		// callers hold the user role alone.
 		return sessions.Function(sessions.Deps{Store: p.Store, Cache: p.Cache,
 			Invoker: lateInvoker{p}, Log: p.Log})
+	},
+	issuers.FunctionName: func(p *Platform) *function.Function {
+		return issuers.Function(issuers.Deps{Store: p.Store, Log: p.Log})
 	},
 }
 
@@ -172,7 +176,7 @@ func slicesContains(list []string, s string) bool {
 func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
 		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName,
-		authn.FunctionName, sessions.FunctionName}
+		authn.FunctionName, sessions.FunctionName, issuers.FunctionName}
 }
 
 // dataFile is the embedded store's file inside the data directory.
