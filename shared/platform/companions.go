@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/wardhq/ward/shared/account"
+	"github.com/wardhq/ward/shared/appstate"
 	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/sessions"
@@ -22,6 +23,8 @@ var companions = map[string][]string{
 	account.FunctionName: {sessions.FunctionName},
 	users.FunctionName:   {sessions.FunctionName},
 	authn.FunctionName:   {tenants.FunctionName, users.FunctionName, sessions.FunctionName},
+	// The HTTP API validates session tokens.
+	appstate.FunctionName: {sessions.FunctionName},
 }
 
 // hostCompanions registers the companions of the functions p hosts, and

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wardhq/ward/shared/account"
 	"github.com/wardhq/ward/shared/apitokens"
+	"github.com/wardhq/ward/shared/appstate"
 	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/cache"
@@ -73,6 +74,10 @@ var Domain = map[string]func(p *Platform) *function.Function{
 	},
 	issuers.FunctionName: func(p *Platform) *function.Function {
 		return issuers.Function(issuers.Deps{Store: p.Store, Log: p.Log})
+	},
+	appstate.FunctionName: func(p *Platform) *function.Function {
+		return appstate.Function(appstate.Deps{Cache: p.Cache, Store: p.Store,
+			Invoker: lateInvoker{p}, Log: p.Log})
 	},
 }
 
@@ -176,7 +181,8 @@ func slicesContains(list []string, s string) bool {
 func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
 		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName,
-		authn.FunctionName, sessions.FunctionName, issuers.FunctionName}
+		authn.FunctionName, sessions.FunctionName, issuers.FunctionName,
+		appstate.FunctionName}
 }
 
 // dataFile is the embedded store's file inside the data directory.
