@@ -518,6 +518,10 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.issuerQueryFields(issuerT) {
 		query.AddFieldConfig(k, v)
 	}
+	appStateKeyT := r.appStateKeyType()
+	for k, v := range r.appStateQueryFields(appStateKeyT) {
+		query.AddFieldConfig(k, v)
+	}
 	importJob := r.importJobType()
 	for k, v := range r.importQueryFields(userConn, userStatus, importJob) {
 		query.AddFieldConfig(k, v)
@@ -549,6 +553,9 @@ func (r *resolvers) schema() gql.Schema {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.issuerMutationFields(issuerT) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.appStateMutationFields(appStateKeyT) {
 		mutation.AddFieldConfig(k, v)
 	}
 	s, err := gql.NewSchema(gql.SchemaConfig{Query: query, Mutation: mutation})
