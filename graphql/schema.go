@@ -514,6 +514,14 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.sessionQueryFields(sessionT, sessionConn) {
 		query.AddFieldConfig(k, v)
 	}
+	issuerT := r.trustedIssuerType()
+	for k, v := range r.issuerQueryFields(issuerT) {
+		query.AddFieldConfig(k, v)
+	}
+	appStateKeyT := r.appStateKeyType()
+	for k, v := range r.appStateQueryFields(appStateKeyT) {
+		query.AddFieldConfig(k, v)
+	}
 	importJob := r.importJobType()
 	for k, v := range r.importQueryFields(userConn, userStatus, importJob) {
 		query.AddFieldConfig(k, v)
@@ -549,6 +557,12 @@ func (r *resolvers) schema() gql.Schema {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.mfaMutationFields(factors, settings.factor) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.issuerMutationFields(issuerT) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.appStateMutationFields(appStateKeyT) {
 		mutation.AddFieldConfig(k, v)
 	}
 	s, err := gql.NewSchema(gql.SchemaConfig{Query: query, Mutation: mutation})

@@ -27,11 +27,12 @@ type Target struct {
 
 // Target types.
 const (
-	TypeUser         = "user"
-	TypeOrganization = "organization"
-	TypeTenant       = "tenant"
-	TypeAPIToken     = "apitoken"
-	TypeGroup        = "group"
+	TypeUser          = "user"
+	TypeOrganization  = "organization"
+	TypeTenant        = "tenant"
+	TypeAPIToken      = "apitoken"
+	TypeGroup         = "group"
+	TypeTrustedIssuer = "trustedIssuer"
 )
 
 // Recorder appends events to the trail. The zero Recorder records

@@ -4,8 +4,10 @@ import (
 	"context"
 
 	"github.com/wardhq/ward/shared/account"
+	"github.com/wardhq/ward/shared/appstate"
 	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/issuers"
 	"github.com/wardhq/ward/shared/mfa"
 	"github.com/wardhq/ward/shared/pages"
 	"github.com/wardhq/ward/shared/sessions"
@@ -29,6 +31,10 @@ var companions = map[string][]string{
 	// sessions.
 	pages.FunctionName: {tenants.FunctionName, authn.FunctionName, account.FunctionName,
 		sessions.FunctionName},
+	// Access tokens are checked against the tenant's trusted issuers.
+	sessions.FunctionName: {issuers.FunctionName},
+	// The HTTP API validates session tokens.
+	appstate.FunctionName: {sessions.FunctionName},
 }
 
 // hostCompanions registers the companions of the functions p hosts, and

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wardhq/ward/shared/account"
 	"github.com/wardhq/ward/shared/apitokens"
+	"github.com/wardhq/ward/shared/appstate"
 	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/cache"
@@ -25,6 +26,7 @@ import (
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/issuers"
 	"github.com/wardhq/ward/shared/messaging"
 	"github.com/wardhq/ward/shared/messaging/outbox"
 	"github.com/wardhq/ward/shared/messaging/templates"
@@ -83,6 +85,13 @@ var Domain = map[string]func(p *Platform) *function.Function{
 	pages.FunctionName: func(p *Platform) *function.Function {
 		return pages.Function(pages.Deps{Invoker: lateInvoker{p}, PublicURL: p.Config.PublicURL,
 			Log: p.Log})
+	},
+	issuers.FunctionName: func(p *Platform) *function.Function {
+		return issuers.Function(issuers.Deps{Store: p.Store, Log: p.Log})
+	},
+	appstate.FunctionName: func(p *Platform) *function.Function {
+		return appstate.Function(appstate.Deps{Cache: p.Cache, Store: p.Store,
+			Invoker: lateInvoker{p}, Log: p.Log})
 	},
 }
 
@@ -197,7 +206,8 @@ func slicesContains(list []string, s string) bool {
 func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
 		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName,
-		authn.FunctionName, sessions.FunctionName, mfa.FunctionName, pages.FunctionName}
+		authn.FunctionName, sessions.FunctionName, mfa.FunctionName, pages.FunctionName,
+		issuers.FunctionName, appstate.FunctionName}
 }
 
 // mfaKey is the key that seals second factors' secrets: WARD_MFA_KEY, or

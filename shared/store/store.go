@@ -30,6 +30,7 @@ type Store interface {
 	SignIns() SignIns
 	Sessions() Sessions
 	Factors() Factors
+	TrustedIssuers() TrustedIssuers
 	// Close releases the backend's resources.
 	Close() error
 }

@@ -50,6 +50,7 @@
 //	sessionExpiry absolute expiry (Unix ms, uint64, big endian) + tenant id
 //	              + id → nothing
 //	factors       tenant id + user id + id → second factor record (JSON)
+//	trustedIssuers tenant id → the tenant's trusted issuers (JSON array)
 package bolt
 
 import (
@@ -126,6 +127,7 @@ var (
 		bucketSignIns,
 		bucketSessions, bucketSessionHashes, bucketSessionUsers, bucketSessionExpiry,
 		bucketFactors,
+		bucketTrustedIssuers,
 	}
 	keySchema = []byte("schema")
 )

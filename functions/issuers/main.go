@@ -1,0 +1,8 @@
+// Command issuers is Ward's trusted issuers function as a deployable: on
+// AWS Lambda, on Google Cloud Functions or Cloud Run, or as a plain HTTP
+// server.
+package main
+
+import "github.com/wardhq/ward/shared/platform"
+
+func main() { platform.Main("issuers", nil) }
