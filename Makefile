@@ -2,7 +2,7 @@
 # needs; the rest are for working on Ward itself.
 
 GO      ?= go
-FUNCS   := graphql tenants users orgs groups admin audit account sessions
+FUNCS   := graphql tenants users orgs groups admin audit account sessions authn mfa pages issuers appstate
 
 .PHONY: run test unit bench load lint build lambda sam-validate clean
 
