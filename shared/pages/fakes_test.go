@@ -22,6 +22,8 @@ const (
 	tenantID     = "0190b0b0-0000-7000-8000-000000000001"
 	goodPassword = "violet-harbour-engine-42"
 	sessionToken = "wss_fake-session-token"
+	sessionID    = "0190b0b0-0000-7000-8000-0000000000c1"
+	userID       = "0190b0b0-0000-7000-8000-0000000000d1"
 	totpCode     = "123456"
 	enrolCode    = "654321"
 	qrPNG        = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
@@ -255,14 +257,53 @@ func (a *fakeAccount) function() *function.Function {
 	return f
 }
 
-func fakeSessions() *function.Function {
+// fakeSessions knows one session, sessionToken's (of user userID), until
+// it is revoked. Like the real service, it lets only the session's own
+// user (or an administrator, which the pages never are) revoke it; fail
+// makes revoke answer a fault.
+type fakeSessions struct {
+	mu       sync.Mutex
+	revoked  bool
+	revokers []function.Caller
+	fail     error
+}
+
+func (s *fakeSessions) function() *function.Function {
 	f := function.New(sessions.FunctionName)
-	function.Op(f, sessions.OpValidate, func(_ context.Context, _ function.Caller,
+	function.Op(f, sessions.OpValidate, func(_ context.Context, c function.Caller,
 		in sessions.ValidateInput) (sessions.ValidateOutput, error) {
-		if string(in.Token) != sessionToken || in.Tenant != tenantID {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !c.Has(function.RoleService) {
+			return sessions.ValidateOutput{}, errs.New(errs.PermissionDenied, "service role required")
+		}
+		if string(in.Token) != sessionToken || in.Tenant != tenantID || s.revoked {
 			return sessions.ValidateOutput{}, errs.New(errs.Unauthenticated, "invalid token")
 		}
-		return sessions.ValidateOutput{Active: true, TenantID: tenantID}, nil
+		return sessions.ValidateOutput{Active: true, Kind: sessions.KindSession, Subject: userID,
+			TenantID: tenantID, SessionID: sessionID, ACR: "1", AMR: []string{"pwd"},
+			Roles: []string{function.RoleUser}}, nil
+	})
+	function.Op(f, sessions.OpRevoke, func(_ context.Context, c function.Caller,
+		in sessions.RevokeInput) (sessions.RevokeOutput, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.revokers = append(s.revokers, c)
+		if s.fail != nil {
+			return sessions.RevokeOutput{}, s.fail
+		}
+		if c.Subject != userID || c.Tenant != tenantID || c.Session != sessionID ||
+			in.TenantID != tenantID || in.ID != sessionID || in.UserID != userID || s.revoked {
+			return sessions.RevokeOutput{}, errs.New(errs.NotFound, "session not found")
+		}
+		s.revoked = true
+		return sessions.RevokeOutput{ID: in.ID}, nil
 	})
 	return f
+}
+
+func (s *fakeSessions) state() (revoked bool, calls int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.revoked, len(s.revokers)
 }

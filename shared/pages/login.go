@@ -298,7 +298,9 @@ func (s *service) signedIn(ctx context.Context, req *request) {
 			sessions.ValidateInput{Token: sessions.Token(token), Tenant: req.tenant.ID})
 		switch {
 		case err == nil:
-			req.render(http.StatusOK, "signed-in", req.page("Signed in"))
+			p := req.page("Signed in")
+			p.CSRF = s.formCSRF(req.w, req.r)
+			req.render(http.StatusOK, "signed-in", p)
 			return
 		case errs.CodeOf(err) != errs.Unauthenticated && errs.CodeOf(err) != errs.InvalidArgument:
 			s.fault(req.w, req.r, err)

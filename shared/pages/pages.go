@@ -1,15 +1,19 @@
 // Package pages is Ward's hosted pages: server-rendered HTML, per tenant,
 // for signing in (and whatever second factor the tenant's policy asks
-// for), registering, verifying an email address and recovering a
-// password. The pages hold no logic of their own: every decision is made
-// by the authn and account functions, which the pages call through the
-// invoker as the service role, exactly as the facade and native apps do.
+// for), registering, verifying an email address, recovering a password
+// and signing out. The pages hold no logic of their own: every decision
+// is made by the authn, account and sessions functions, which the pages
+// call through the invoker as the service role, exactly as the facade
+// and native apps do (signing out calls as the session's own user; see
+// logout.go).
 //
 // # Paths
 //
 //	GET  /t/{tenant}/login          the sign-in flow's current step
 //	POST /t/{tenant}/login          an answer to that step
 //	GET  /t/{tenant}/signed-in      where a sign-in lands without return_to
+//	GET  /t/{tenant}/logout         POST: sessions.revoke of the browser's
+//	                                session (logout.go)
 //	GET  /t/{tenant}/register       POST: account.register
 //	GET  /t/{tenant}/verify-email   POST: account.verifyEmail (link or code)
 //	GET  /t/{tenant}/recover        POST: account.requestPasswordReset
@@ -113,7 +117,8 @@ func newService(d Deps) *service {
 
 // Patterns are where a host of several functions mounts the pages.
 var Patterns = []string{
-	"/t/{tenant}/login", "/t/{tenant}/signed-in", "/t/{tenant}/register",
+	"/t/{tenant}/login", "/t/{tenant}/signed-in", "/t/{tenant}/logout",
+	"/t/{tenant}/register",
 	"/t/{tenant}/verify-email", "/t/{tenant}/recover", "/t/{tenant}/reset",
 	"/t/{tenant}/pages.css",
 	"/account/verify-email", "/account/reset-password", "/account/register",
@@ -124,6 +129,8 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /t/{tenant}/login", s.tenantPage(s.loginGet))
 	mux.HandleFunc("POST /t/{tenant}/login", s.tenantPage(s.loginPost))
 	mux.HandleFunc("GET /t/{tenant}/signed-in", s.tenantPage(s.signedIn))
+	mux.HandleFunc("GET /t/{tenant}/logout", s.tenantPage(s.logoutGet))
+	mux.HandleFunc("POST /t/{tenant}/logout", s.tenantPage(s.logoutPost))
 	mux.HandleFunc("GET /t/{tenant}/register", s.tenantPage(s.registerGet))
 	mux.HandleFunc("POST /t/{tenant}/register", s.tenantPage(s.registerPost))
 	mux.HandleFunc("GET /t/{tenant}/verify-email", s.tenantPage(s.verifyGet))

@@ -19,17 +19,19 @@ import (
 // env is the pages over fake functions, served by an httptest server whose
 // URL is the pages' public URL.
 type env struct {
-	t       *testing.T
-	srv     *httptest.Server
-	authn   *fakeAuthn
-	account *fakeAccount
-	client  *http.Client
+	t        *testing.T
+	srv      *httptest.Server
+	authn    *fakeAuthn
+	account  *fakeAccount
+	sessions *fakeSessions
+	client   *http.Client
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, authn: newFakeAuthn(), account: &fakeAccount{}}
-	inv := invoke.NewLocal(fakeTenants(), e.authn.function(), e.account.function(), fakeSessions())
+	e := &env{t: t, authn: newFakeAuthn(), account: &fakeAccount{}, sessions: &fakeSessions{}}
+	inv := invoke.NewLocal(fakeTenants(), e.authn.function(), e.account.function(),
+		e.sessions.function())
 	var fn http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fn.ServeHTTP(w, r)

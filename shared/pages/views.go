@@ -11,6 +11,7 @@ import (
 var views = map[string]func(p *page, b *w){
 	"message":   messageView,
 	"signed-in": signedInView,
+	"logout":    logoutView,
 	"login":     loginView,
 	"register":  registerView,
 	"verify":    verifyView,
@@ -22,6 +23,16 @@ func messageView(p *page, b *w) { b.para("", p.Notice) }
 
 func signedInView(p *page, b *w) {
 	b.para("notice", "You are signed in to "+p.Brand.Name+".")
+	b.formStart(p.path("logout", nil), p.CSRF)
+	b.button("Sign out")
+	b.tag("</form>\n")
+}
+
+func logoutView(p *page, b *w) {
+	b.para("", "Sign out of "+p.Brand.Name+" in this browser?")
+	b.formStart(p.path("logout", nil), p.CSRF)
+	b.button("Sign out")
+	b.tag("</form>\n")
 }
 
 func (p *page) path(page string, q url.Values) safeURL { return pagePath(p.Tenant, page, q) }

@@ -2,9 +2,9 @@
 // process: register, verify the email with the code from the development
 // outbox, fail and then succeed at signing in, check the session cookie
 // with POST /sessions/validate, recover the password through the emailed
-// link, and find the old session revoked. e2e/browser_test.go starts Ward
-// and runs this with WARD_URL and WARD_TOKEN (a system administrator's
-// bearer token).
+// link, find the old session revoked, and sign out. e2e/browser_test.go
+// starts Ward and runs this with WARD_URL and WARD_TOKEN (a system
+// administrator's bearer token).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -183,4 +183,25 @@ test('the reset ended the old session and the new password signs in', async () =
   const cookie = (await context.cookies()).find((c) => c.name === sessionCookie);
   assert.notEqual(cookie.value, sessionToken);
   assert.equal((await validate(cookie.value)).active, true);
+});
+
+test('signing out asks first, then ends the session and clears the cookie', async () => {
+  const before = (await context.cookies()).find((c) => c.name === sessionCookie);
+  assert.ok(before, 'not signed in');
+  assert.equal((await validate(before.value)).active, true);
+
+  await page.goto(`${base}/t/${tenantName}/logout`);
+  assert.match(await page.title(), /^Sign out – The Shop$/);
+  // The page alone changes nothing.
+  assert.equal((await validate(before.value)).active, true);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(new RegExp(`/t/${tenantName}/login$`));
+  assert.ok(!(await context.cookies()).some((c) => c.name === sessionCookie),
+    'the session cookie is still there');
+  assert.equal((await validate(before.value)).active, false);
+
+  // The landing page now sends the browser to sign in.
+  await page.goto(`${base}/t/${tenantName}/signed-in`);
+  await page.waitForURL(new RegExp(`/t/${tenantName}/login$`));
 });
