@@ -98,3 +98,29 @@ func Reaches(ctx context.Context, st store.Organizations, c function.Caller, ten
 // orgNotFound is the one answer for an organization outside the caller's
 // reach, whether it exists or not.
 func orgNotFound() error { return errs.New(errs.NotFound, "organization not found") }
+
+// AdministersUser is the check of an operation an administrator may run on
+// one user of tenantID: Gate first (with its errors), then the user,
+// read from st, must exist and, for an organization administrator, be in
+// an organization c reaches. A missing user and one out of reach are both
+// NOT_FOUND "user not found", so the answer tells nothing of users beyond
+// the caller's reach.
+func AdministersUser(ctx context.Context, st store.Store, c function.Caller, tenantID,
+	userID string) error {
+	wide, err := Gate(c, tenantID)
+	if err != nil {
+		return err
+	}
+	u, err := st.Users().Get(ctx, tenantID, userID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return errs.New(errs.NotFound, "user not found")
+	}
+	if err != nil || wide {
+		return err
+	}
+	ok, err := Reaches(ctx, st.Organizations(), c, tenantID, u.OrgID, false)
+	if err == nil && !ok {
+		err = errs.New(errs.NotFound, "user not found")
+	}
+	return err
+}

@@ -33,25 +33,8 @@ func (s *service) reachUser(ctx context.Context, c function.Caller, tenantID,
 	if self(c, tenantID, userID) {
 		return false, nil
 	}
-	wide, err := orgs.Gate(c, tenantID)
-	if err != nil {
+	if err := orgs.AdministersUser(ctx, s.st, c, tenantID, userID); err != nil {
 		return false, err
-	}
-	u, err := s.st.Users().Get(ctx, tenantID, userID)
-	if errs.CodeOf(err) == errs.NotFound {
-		return false, userNotFound()
-	}
-	if err != nil {
-		return false, err
-	}
-	if !wide {
-		ok, err := orgs.Reaches(ctx, s.st.Organizations(), c, tenantID, u.OrgID, false)
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			return false, userNotFound()
-		}
 	}
 	return true, nil
 }
