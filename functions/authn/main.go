@@ -6,4 +6,4 @@ package main
 
 import "github.com/wardhq/ward/shared/platform"
 
-func main() { platform.Main("authn", nil) }
+func main() { platform.Main(platform.Authn) }

@@ -9,4 +9,4 @@ import (
 	"github.com/wardhq/ward/shared/platform/facade"
 )
 
-func main() { platform.Main(platform.Facade, facade.Build) }
+func main() { platform.MainFront(platform.Facade, facade.Build) }

@@ -5,4 +5,4 @@ package main
 
 import "github.com/wardhq/ward/shared/platform"
 
-func main() { platform.Main("issuers", nil) }
+func main() { platform.Main(platform.Issuers) }

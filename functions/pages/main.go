@@ -6,4 +6,4 @@ package main
 
 import "github.com/wardhq/ward/shared/platform"
 
-func main() { platform.Main("pages", nil) }
+func main() { platform.Main(platform.Pages) }

@@ -4,4 +4,4 @@ package main
 
 import "github.com/wardhq/ward/shared/platform"
 
-func main() { platform.Main("tenants", nil) }
+func main() { platform.Main(platform.Tenants) }

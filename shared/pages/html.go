@@ -10,8 +10,8 @@ import (
 // executor looks methods up by name through reflection, which makes the
 // Go linker keep every exported method of every reachable type and
 // doubles each Lambda bootstrap (e2e/lambda_size_test.go forbids it in
-// any function, and every function's binary reaches this package through
-// platform.Domain).
+// any function; the facade, the pages deployable and those of the
+// functions that host the pages reach this package).
 //
 // The escaping is contextual by construction, because values can only
 // reach three places, each with its own method:

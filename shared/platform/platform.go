@@ -14,86 +14,20 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
-	"github.com/wardhq/ward/shared/account"
 	"github.com/wardhq/ward/shared/apitokens"
-	"github.com/wardhq/ward/shared/appstate"
-	"github.com/wardhq/ward/shared/audit"
-	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/config"
 	"github.com/wardhq/ward/shared/function"
-	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/invoke"
-	"github.com/wardhq/ward/shared/issuers"
 	"github.com/wardhq/ward/shared/messaging"
 	"github.com/wardhq/ward/shared/messaging/outbox"
 	"github.com/wardhq/ward/shared/messaging/templates"
 	"github.com/wardhq/ward/shared/mfa"
-	"github.com/wardhq/ward/shared/orgs"
-	"github.com/wardhq/ward/shared/pages"
-	"github.com/wardhq/ward/shared/sessions"
 	"github.com/wardhq/ward/shared/store"
-	"github.com/wardhq/ward/shared/tenants"
-	"github.com/wardhq/ward/shared/users"
 )
-
-// Domain lists the domain functions by name, each with its constructor.
-// The facade ("graphql") is not among them: it hosts no state of its own
-// and is built on top of an invoker (package platform/facade).
-var Domain = map[string]func(p *Platform) *function.Function{
-	tenants.FunctionName: func(p *Platform) *function.Function {
-		return tenants.Function(tenants.Deps{Store: p.Store, Log: p.Log})
-	},
-	users.FunctionName: func(p *Platform) *function.Function {
-		return users.Function(users.Deps{Store: p.Store, Cache: p.Cache, Log: p.Log,
-			Sessions: sessionRevoker(p, users.FunctionName)})
-	},
-	orgs.FunctionName: func(p *Platform) *function.Function {
-		return orgs.Function(orgs.Deps{Store: p.Store, Log: p.Log})
-	},
-	groups.FunctionName: func(p *Platform) *function.Function {
-		return groups.Function(groups.Deps{Store: p.Store, Log: p.Log})
-	},
-	account.FunctionName: func(p *Platform) *function.Function {
-		return account.Function(account.Deps{Store: p.Store, Cache: p.Cache, Email: p.Email, Phone: p.Phone,
-			Templates: p.Templates, From: p.EmailFrom, PublicURL: p.Config.PublicURL,
-			Log: p.Log, Sessions: sessionRevoker(p, account.FunctionName)})
-	},
-	apitokens.FunctionName: func(p *Platform) *function.Function {
-		return apitokens.Function(apitokens.Deps{Store: p.Store, Cache: p.Cache, Log: p.Log})
-	},
-	audit.FunctionName: func(p *Platform) *function.Function {
-		return audit.Function(audit.Deps{Store: p.Store})
-	},
-	authn.FunctionName: func(p *Platform) *function.Function {
-		return authn.Function(authn.Deps{Store: p.Store, Cache: p.Cache, Invoker: lateInvoker{p},
-			Log: p.Log})
-	},
-	mfa.FunctionName: func(p *Platform) *function.Function {
-		return mfa.Function(mfa.Deps{Store: p.Store, Cache: p.Cache, Email: p.Email,
-			Phone: p.Phone, Templates: p.Templates, From: p.EmailFrom,
-			PublicURL: p.Config.PublicURL, Key: p.MFAKey, Log: p.Log})
-	},
-	sessions.FunctionName: func(p *Platform) *function.Function {
-		// RolesOf is nil until users carry administrator roles: session
-		// callers hold the user role alone.
-		return sessions.Function(sessions.Deps{Store: p.Store, Cache: p.Cache,
-			Invoker: lateInvoker{p}, Log: p.Log})
-	},
-	pages.FunctionName: func(p *Platform) *function.Function {
-		return pages.Function(pages.Deps{Invoker: lateInvoker{p}, PublicURL: p.Config.PublicURL,
-			Log: p.Log})
-	},
-	issuers.FunctionName: func(p *Platform) *function.Function {
-		return issuers.Function(issuers.Deps{Store: p.Store, Log: p.Log})
-	},
-	appstate.FunctionName: func(p *Platform) *function.Function {
-		return appstate.Function(appstate.Deps{Cache: p.Cache, Store: p.Store,
-			Invoker: lateInvoker{p}, Log: p.Log})
-	},
-}
 
 // Facade is the name of the GraphQL facade's deployable.
 const Facade = "graphql"
@@ -127,6 +61,30 @@ type Platform struct {
 // in-process invoker, the domain functions listed in host.
 // bootstrapOut receives the generated bootstrap token, when one is made.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []string, bootstrapOut io.Writer) (*Platform, error) {
+	byName := map[string]Wiring{}
+	for _, w := range Domain() {
+		byName[w.Name] = w
+	}
+	wired := make([]Wiring, 0, len(host))
+	for _, name := range host {
+		w, ok := byName[name]
+		if !ok {
+			return nil, fmt.Errorf("no function named %q", name)
+		}
+		wired = append(wired, w)
+	}
+	return OpenWith(ctx, cfg, log, wired, bootstrapOut)
+}
+
+// OpenWith is Open for the functions of host and their companions, named
+// by their wirings: a binary that calls it and not Open links those
+// functions only.
+func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, host []Wiring,
+	bootstrapOut io.Writer) (*Platform, error) {
+	hosted := closure(host)
+	hosts := func(name string) bool {
+		return slices.ContainsFunc(hosted, func(w Wiring) bool { return w.Name == name })
+	}
 	p := &Platform{Config: cfg, Log: log}
 	var err error
 	if p.Store, err = openStore(ctx, cfg); err != nil {
@@ -142,7 +100,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []strin
 		return nil, fmt.Errorf("messaging: %w", err)
 	}
 
-	if slicesContains(host, mfa.FunctionName) || slicesContains(host, authn.FunctionName) {
+	if hosts(mfa.FunctionName) {
 		if p.MFAKey, err = mfaKey(cfg, log); err != nil {
 			p.Close()
 			return nil, fmt.Errorf("mfa key: %w", err)
@@ -154,18 +112,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []strin
 		log.ErrorContext(ctx, "operation failed", "function", fn, "op", op,
 			"request_id", function.RequestID(ctx), "error", err)
 	}
-	for _, name := range host {
-		mk, ok := Domain[name]
-		if !ok {
-			p.Close()
-			return nil, fmt.Errorf("no function named %q", name)
-		}
-		p.Local.Register(mk(p))
+	for _, w := range hosted {
+		p.Local.Register(w.Build(p))
 	}
-	hostCompanions(p, host)
 	p.Invoker = p.Local
 
-	if slicesContains(host, apitokens.FunctionName) {
+	if hosts(apitokens.FunctionName) {
 		token, err := apitokens.Bootstrap(ctx, apitokens.Deps{Store: p.Store}, cfg.BootstrapToken)
 		if err != nil {
 			p.Close()
@@ -191,23 +143,6 @@ func (p *Platform) Close() error {
 		errs = p.Store.Close()
 	}
 	return errors.Join(errc, errs)
-}
-
-func slicesContains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// DomainNames lists every domain function, for hosts that run them all.
-func DomainNames() []string {
-	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
-		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName,
-		authn.FunctionName, sessions.FunctionName, mfa.FunctionName, pages.FunctionName,
-		issuers.FunctionName, appstate.FunctionName}
 }
 
 // mfaKey is the key that seals second factors' secrets: WARD_MFA_KEY, or

@@ -19,20 +19,33 @@ import (
 // deployables that are not a domain function themselves (the facade).
 type Front func(ctx context.Context, p *Platform) (*function.Function, error)
 
-// Main runs one deployable and exits on failure. A domain function is
-// named and front is nil; the facade passes its Front and hosts every
-// domain function in process. The mode comes from the environment: AWS
-// Lambda when AWS_LAMBDA_RUNTIME_API is set, Google Cloud Functions or
-// Cloud Run when FUNCTION_TARGET or K_SERVICE is, and a plain HTTP server
-// otherwise.
-func Main(name string, front Front) {
-	if err := runDeployable(name, front, os.Environ()); err != nil {
+// Main runs the deployable of one domain function, hosting it and its
+// companions in process, and exits on failure. The mode comes from the
+// environment: AWS Lambda when AWS_LAMBDA_RUNTIME_API is set, Google Cloud
+// Functions or Cloud Run when FUNCTION_TARGET or K_SERVICE is, and a plain
+// HTTP server otherwise.
+func Main(w func() Wiring) {
+	wired := w()
+	exitOn(wired.Name, runDeployable(wired.Name, []Wiring{wired}, nil, os.Environ()))
+}
+
+// MainFront runs a deployable that is not a domain function (the facade):
+// front builds its function on a platform that hosts every domain function
+// in process. Modes as for Main.
+func MainFront(name string, front Front) {
+	exitOn(name, runDeployable(name, Domain(), front, os.Environ()))
+}
+
+func exitOn(name string, err error) {
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "ward %s: %v\n", name, err)
 		os.Exit(1)
 	}
 }
 
-func runDeployable(name string, front Front, environ []string) error {
+// runDeployable runs name, hosting host. It must not reach Domain (nor
+// Open): a domain deployable would then link every domain function.
+func runDeployable(name string, host []Wiring, front Front, environ []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -42,13 +55,7 @@ func runDeployable(name string, front Front, environ []string) error {
 	}
 	log := httpx.NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
 
-	host := []string{name}
-	if front != nil {
-		host = DomainNames()
-	} else if _, ok := Domain[name]; !ok {
-		return fmt.Errorf("no function named %q", name)
-	}
-	p, err := Open(ctx, cfg, log, host, os.Stderr)
+	p, err := OpenWith(ctx, cfg, log, host, os.Stderr)
 	if err != nil {
 		return err
 	}
