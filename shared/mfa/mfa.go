@@ -177,7 +177,11 @@ func newService(d Deps) *service {
 	if d.PublicURL != "" {
 		wa, err := newWebAuthn(d.PublicURL)
 		if err != nil {
-			s.log.Error("mfa: WebAuthn is unavailable", slog.String("error", err.Error()))
+			// A public URL on an IP address (the local process's default,
+			// http://127.0.0.1:8080) has no domain to be a relying party:
+			// passkeys need Ward reached by name, even "localhost".
+			s.log.Warn("mfa: passkeys (WebAuthn) are unavailable: WARD_PUBLIC_URL must "+
+				"name a host by domain", slog.String("error", err.Error()))
 		}
 		s.wa = wa
 	}
