@@ -31,6 +31,7 @@ import (
 	"github.com/wardhq/ward/shared/messaging/outbox"
 	"github.com/wardhq/ward/shared/messaging/templates"
 	"github.com/wardhq/ward/shared/mfa"
+	"github.com/wardhq/ward/shared/oauth"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/pages"
 	"github.com/wardhq/ward/shared/sessions"
@@ -89,6 +90,10 @@ var Domain = map[string]func(p *Platform) *function.Function{
 	issuers.FunctionName: func(p *Platform) *function.Function {
 		return issuers.Function(issuers.Deps{Store: p.Store, Log: p.Log})
 	},
+	oauth.FunctionName: func(p *Platform) *function.Function {
+		return oauth.Function(oauth.Deps{Store: p.Store, Key: p.OAuthKey,
+			PublicURL: p.Config.PublicURL, Log: p.Log})
+	},
 	appstate.FunctionName: func(p *Platform) *function.Function {
 		return appstate.Function(appstate.Deps{Cache: p.Cache, Store: p.Store,
 			Invoker: lateInvoker{p}, Log: p.Log})
@@ -121,6 +126,9 @@ type Platform struct {
 	// MFAKey seals TOTP seeds (see mfaKey); nil when this binary hosts
 	// no second factors or has no key.
 	MFAKey []byte
+	// OAuthKey seals the tenants' signing keys (see oauthKey); nil when
+	// this binary hosts no oauth function or has no key.
+	OAuthKey []byte
 }
 
 // Open opens the store and the cache that cfg names and registers, in an
@@ -146,6 +154,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, host []strin
 		if p.MFAKey, err = mfaKey(cfg, log); err != nil {
 			p.Close()
 			return nil, fmt.Errorf("mfa key: %w", err)
+		}
+	}
+
+	if slicesContains(host, oauth.FunctionName) {
+		if p.OAuthKey, err = oauthKey(cfg, log); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("oauth key: %w", err)
 		}
 	}
 
@@ -207,7 +222,7 @@ func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
 		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName,
 		authn.FunctionName, sessions.FunctionName, mfa.FunctionName, pages.FunctionName,
-		issuers.FunctionName, appstate.FunctionName}
+		issuers.FunctionName, appstate.FunctionName, oauth.FunctionName}
 }
 
 // mfaKey is the key that seals second factors' secrets: WARD_MFA_KEY, or
