@@ -518,6 +518,10 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.issuerQueryFields(issuerT) {
 		query.AddFieldConfig(k, v)
 	}
+	signingKeyT := r.signingKeyType()
+	for k, v := range r.oauthQueryFields(signingKeyT) {
+		query.AddFieldConfig(k, v)
+	}
 	appStateKeyT := r.appStateKeyType()
 	for k, v := range r.appStateQueryFields(appStateKeyT) {
 		query.AddFieldConfig(k, v)
@@ -560,6 +564,9 @@ func (r *resolvers) schema() gql.Schema {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.issuerMutationFields(issuerT) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.oauthMutationFields(signingKeyT) {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.appStateMutationFields(appStateKeyT) {

@@ -15,6 +15,7 @@ import (
 	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/mfa"
+	"github.com/wardhq/ward/shared/oauth"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/sessions"
 	"github.com/wardhq/ward/shared/store"
@@ -63,6 +64,9 @@ func newSessionWorld(t *testing.T) *sessionWorld {
 	)
 	// The mfa function too, for mfa_test.go.
 	inv.Register(mfa.Function(mfa.Deps{Store: st, Cache: mc, Key: make([]byte, 32),
+		PublicURL: "https://id.example.com", Log: slog.New(slog.DiscardHandler)}))
+	// And the oauth function, for oauth_test.go.
+	inv.Register(oauth.Function(oauth.Deps{Store: st, Key: make([]byte, 32),
 		PublicURL: "https://id.example.com", Log: slog.New(slog.DiscardHandler)}))
 	inv.Register(users.Function(users.Deps{Store: st,
 		Sessions: sessions.Revoker{Invoker: inv, Subject: users.FunctionName}}))

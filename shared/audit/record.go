@@ -33,6 +33,7 @@ const (
 	TypeAPIToken      = "apitoken"
 	TypeGroup         = "group"
 	TypeTrustedIssuer = "trustedIssuer"
+	TypeSigningKey    = "signingKey"
 )
 
 // Recorder appends events to the trail. The zero Recorder records

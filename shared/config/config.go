@@ -66,6 +66,12 @@ type Config struct {
 	// a generated key in a file of its data directory (package platform);
 	// elsewhere TOTP is unavailable.
 	MFAKey []byte
+	// OAuthKey seals the private keys of the tenants' OAuth 2.0 / OpenID
+	// Connect signing keys in the store (package oauth/keys): 32 bytes,
+	// given in hex. WARD_OAUTH_KEY. Empty: the local process keeps a
+	// generated key in a file of its data directory (package platform);
+	// elsewhere no signing key can be made or used.
+	OAuthKey []byte
 }
 
 // Messaging configures the senders of email, SMS and voice messages.
@@ -125,7 +131,7 @@ var known = map[string]bool{
 	"WARD_REDIS_ADDR":      true, "WARD_REDIS_PASSWORD": true, "WARD_REDIS_DB": true, "WARD_REDIS_TLS": true,
 	"WARD_BOOTSTRAP_TOKEN": true, "WARD_INVOKE_KEY": true,
 	"WARD_LOG_LEVEL": true, "WARD_LOG_FORMAT": true, "WARD_SHUTDOWN_TIMEOUT": true,
-	"WARD_GRAPHIQL": true, "WARD_PUBLIC_URL": true, "WARD_MFA_KEY": true,
+	"WARD_GRAPHIQL": true, "WARD_PUBLIC_URL": true, "WARD_MFA_KEY": true, "WARD_OAUTH_KEY": true,
 	"WARD_EMAIL": true, "WARD_EMAIL_FROM": true, "WARD_SMTP_HOST": true, "WARD_SMTP_PORT": true,
 	"WARD_SMTP_USERNAME": true, "WARD_SMTP_PASSWORD": true, "WARD_SMTP_IMPLICIT_TLS": true,
 	"WARD_SES_CONFIGURATION_SET": true, "WARD_SMS": true, "WARD_SNS_SENDER_ID": true,
@@ -246,13 +252,17 @@ func FromEnv(base Config, environ []string) (Config, error) {
 		}
 		c.InvokeKey = k
 	}
-	if v, ok := env["WARD_MFA_KEY"]; ok && v != "" {
-		k, err := hex.DecodeString(v)
-		if err != nil || len(k) != 32 {
-			bad("WARD_MFA_KEY", "must be 32 bytes in hex (64 hex digits)")
+	masterKey := func(name string, dst *[]byte) {
+		if v, ok := env[name]; ok && v != "" {
+			k, err := hex.DecodeString(v)
+			if err != nil || len(k) != 32 {
+				bad(name, "must be 32 bytes in hex (64 hex digits)")
+			}
+			*dst = k
 		}
-		c.MFAKey = k
 	}
+	masterKey("WARD_MFA_KEY", &c.MFAKey)
+	masterKey("WARD_OAUTH_KEY", &c.OAuthKey)
 	if v, ok := env["WARD_LOG_LEVEL"]; ok {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			bad("WARD_LOG_LEVEL", "must be debug, info, warn or error")

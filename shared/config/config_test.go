@@ -57,6 +57,8 @@ func TestFromEnvRefusesBadSettings(t *testing.T) {
 		{"a short invoke key", "WARD_INVOKE_KEY=abcd", "WARD_INVOKE_KEY"},
 		{"a short MFA key", "WARD_MFA_KEY=abcd", "WARD_MFA_KEY"},
 		{"an MFA key that is not hex", "WARD_MFA_KEY=" + strings.Repeat("zz", 32), "WARD_MFA_KEY"},
+		{"a long OAuth key", "WARD_OAUTH_KEY=" + strings.Repeat("ab", 33), "WARD_OAUTH_KEY"},
+		{"an OAuth key that is not hex", "WARD_OAUTH_KEY=" + strings.Repeat("zz", 32), "WARD_OAUTH_KEY"},
 		{"an HTTP transport without a key", "WARD_INVOKE_USERS=http://users.internal", "WARD_INVOKE_USERS"},
 		{"a bad transport", "WARD_INVOKE_USERS=ftp://x", "WARD_INVOKE_USERS"},
 		{"a bad duration", "WARD_SHUTDOWN_TIMEOUT=-1s", "WARD_SHUTDOWN_TIMEOUT"},
@@ -135,5 +137,19 @@ func TestFromEnvReadsTheMFAKey(t *testing.T) {
 	}
 	if c, _ := FromEnv(Defaults(), nil); c.MFAKey != nil {
 		t.Errorf("MFA key without the variable = %x, want none", c.MFAKey)
+	}
+}
+
+func TestFromEnvReadsTheOAuthKeyApartFromTheMFAKey(t *testing.T) {
+	key := strings.Repeat("fedcba9876543210", 4)
+	c, err := FromEnv(Defaults(), []string{"WARD_OAUTH_KEY=" + key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(c.OAuthKey); got != key {
+		t.Errorf("OAuth key = %s, want %s", got, key)
+	}
+	if c.MFAKey != nil {
+		t.Errorf("MFA key = %x, want none: the OAuth key is another key", c.MFAKey)
 	}
 }

@@ -44,3 +44,36 @@ func TestTheLocalMFAKeyIsMadeOnceAndKeptPrivate(t *testing.T) {
 		t.Errorf("scylla without a key = %x, %v; want none", got, err)
 	}
 }
+
+func TestTheLocalOAuthKeyIsItsOwnFileAndNotTheMFAKey(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.DataDir = t.TempDir()
+	quiet := slog.New(slog.DiscardHandler)
+
+	mfa, err := mfaKey(cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oauth, err := oauthKey(cfg, quiet)
+	if err != nil || len(oauth) != 32 {
+		t.Fatalf("oauth key = %x, %v", oauth, err)
+	}
+	if bytes.Equal(mfa, oauth) {
+		t.Error("the OAuth key is the MFA key")
+	}
+	info, err := os.Stat(filepath.Join(cfg.DataDir, "oauth.key"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v, %v; want mode 0600", info, err)
+	}
+	if again, err := oauthKey(cfg, quiet); err != nil || !bytes.Equal(again, oauth) {
+		t.Errorf("second read = %x, %v; want the first key", again, err)
+	}
+	cfg.OAuthKey = bytes.Repeat([]byte{9}, 32)
+	if got, _ := oauthKey(cfg, quiet); !bytes.Equal(got, cfg.OAuthKey) {
+		t.Errorf("configured key = %x, want %x", got, cfg.OAuthKey)
+	}
+	cfg.OAuthKey, cfg.Store = nil, "scylla"
+	if got, err := oauthKey(cfg, quiet); err != nil || got != nil {
+		t.Errorf("scylla without a key = %x, %v; want none", got, err)
+	}
+}

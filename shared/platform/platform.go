@@ -26,6 +26,7 @@ import (
 	"github.com/wardhq/ward/shared/messaging/outbox"
 	"github.com/wardhq/ward/shared/messaging/templates"
 	"github.com/wardhq/ward/shared/mfa"
+	"github.com/wardhq/ward/shared/oauth"
 	"github.com/wardhq/ward/shared/store"
 )
 
@@ -55,6 +56,9 @@ type Platform struct {
 	// MFAKey seals TOTP seeds (see mfaKey); nil when this binary hosts
 	// no second factors or has no key.
 	MFAKey []byte
+	// OAuthKey seals the tenants' signing keys (see oauthKey); nil when
+	// this binary hosts no oauth function or has no key.
+	OAuthKey []byte
 }
 
 // Open opens the store and the cache that cfg names and registers, in an
@@ -107,6 +111,13 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, host []W
 		}
 	}
 
+	if hosts(oauth.FunctionName) {
+		if p.OAuthKey, err = oauthKey(cfg, log); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("oauth key: %w", err)
+		}
+	}
+
 	p.Local = invoke.NewLocal()
 	p.Local.OnFault = func(ctx context.Context, fn, op string, err error) {
 		log.ErrorContext(ctx, "operation failed", "function", fn, "op", op,
@@ -146,29 +157,53 @@ func (p *Platform) Close() error {
 }
 
 // mfaKey is the key that seals second factors' secrets: WARD_MFA_KEY, or
-// with the embedded store a key generated once and kept in mfa.key next
-// to the store's file (mode 0600), so that a copy of ward.db alone holds
-// no TOTP seed. With ScyllaDB and no key, TOTP is unavailable: a key kept
-// on one function's disk would not reach the others.
+// with the embedded store a key kept in mfa.key (see localMasterKey).
+// With ScyllaDB and no key, TOTP is unavailable.
 func mfaKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
-	if len(cfg.MFAKey) > 0 {
-		return cfg.MFAKey, nil
+	return masterKey(cfg, log, cfg.MFAKey, "mfa.key",
+		"WARD_MFA_KEY is not set: authenticator apps (TOTP) are unavailable")
+}
+
+// oauthKey is the key that seals the private parts of the tenants'
+// signing keys: WARD_OAUTH_KEY, or with the embedded store a key kept in
+// oauth.key. With ScyllaDB and no key, no signing key can be made or used.
+func oauthKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
+	return masterKey(cfg, log, cfg.OAuthKey, "oauth.key",
+		"WARD_OAUTH_KEY is not set: OAuth and OpenID Connect signing keys are unavailable")
+}
+
+// masterKey is a 32-byte key that seals secrets in the store: the
+// configured one, or with the embedded store a key generated once and
+// kept in file, next to the store's file (mode 0600), so that a copy of
+// ward.db alone opens nothing. With ScyllaDB and no configured key there
+// is none (nil, after warning): a key kept on one function's disk would
+// not reach the others.
+func masterKey(cfg config.Config, log *slog.Logger, configured []byte, file,
+	warning string) ([]byte, error) {
+	if len(configured) > 0 {
+		return configured, nil
 	}
 	if cfg.Store != "bolt" {
-		log.Warn("WARD_MFA_KEY is not set: authenticator apps (TOTP) are unavailable")
+		log.Warn(warning)
 		return nil, nil
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(cfg.DataDir, "mfa.key")
+	return localMasterKey(filepath.Join(cfg.DataDir, file))
+}
+
+// localMasterKey reads the key in path (hex), making it first when the
+// file does not exist. Two processes starting at once agree: the file is
+// created exclusively, and the loser reads the winner's.
+func localMasterKey(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		key := make([]byte, 32)
 		_, _ = rand.Read(key) // never fails (crypto/rand, Go 1.24+)
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, os.ErrExist) {
-			return mfaKey(cfg, log) // another process made it first
+			return localMasterKey(path) // another process made it first
 		}
 		if err != nil {
 			return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/issuers"
 	"github.com/wardhq/ward/shared/mfa"
+	"github.com/wardhq/ward/shared/oauth"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/pages"
 	"github.com/wardhq/ward/shared/sessions"
@@ -152,13 +153,21 @@ func AppState() Wiring {
 		}}
 }
 
+// OAuth wires the OAuth 2.0 and OpenID Connect function.
+func OAuth() Wiring {
+	return Wiring{Name: oauth.FunctionName, Build: func(p *Platform) *function.Function {
+		return oauth.Function(oauth.Deps{Store: p.Store, Key: p.OAuthKey,
+			PublicURL: p.Config.PublicURL, Log: p.Log})
+	}}
+}
+
 // Domain lists every domain function's wiring. The facade ("graphql") is
 // not among them: it keeps no state of its own and is built on top of an
 // invoker (package platform/facade). Calling Domain links every domain
 // function into the binary.
 func Domain() []Wiring {
 	all := []func() Wiring{Tenants, Users, Orgs, APITokens, Audit, Groups, Account, Authn,
-		Sessions, MFA, Pages, Issuers, AppState}
+		Sessions, MFA, Pages, Issuers, AppState, OAuth}
 	ws := make([]Wiring, len(all))
 	for i, w := range all {
 		ws[i] = w()

@@ -51,6 +51,8 @@
 //	              + id → nothing
 //	factors       tenant id + user id + id → second factor record (JSON)
 //	trustedIssuers tenant id → the tenant's trusted issuers (JSON array)
+//	signingKeys   tenant id → the tenant's signing key set (JSON; private
+//	              keys sealed by package oauth/keys)
 package bolt
 
 import (
@@ -128,6 +130,7 @@ var (
 		bucketSessions, bucketSessionHashes, bucketSessionUsers, bucketSessionExpiry,
 		bucketFactors,
 		bucketTrustedIssuers,
+		bucketSigningKeys,
 	}
 	keySchema = []byte("schema")
 )

@@ -1,0 +1,95 @@
+package graphql
+
+import (
+	gql "github.com/graphql-go/graphql"
+
+	"github.com/wardhq/ward/shared/oauth"
+)
+
+// signingKeyType builds the SigningKey object: the public part of a
+// tenant's OAuth 2.0 / OpenID Connect signing key.
+func (r *resolvers) signingKeyType() *gql.Object {
+	field := func(get func(k oauth.KeyInfo) any) gql.FieldResolveFn { return from(get) }
+	return gql.NewObject(gql.ObjectConfig{
+		Name: "SigningKey",
+		Description: "A key the tenant's issuer signs tokens with; its private part never " +
+			"leaves the server.",
+		Fields: gql.Fields{
+			"kid": {Type: nnID, Resolve: field(func(k oauth.KeyInfo) any { return k.KID })},
+			"algorithm": {
+				Type:        nnString,
+				Description: "ES256 or RS256.",
+				Resolve:     field(func(k oauth.KeyInfo) any { return k.Algorithm }),
+			},
+			"state": {
+				Type: nnString,
+				Description: "ACTIVE (signs), RETIRING (verifies until retireAfter, signs " +
+					"nothing) or RETIRED (no longer published).",
+				Resolve: field(func(k oauth.KeyInfo) any { return string(k.State) }),
+			},
+			"createdAt": {Type: nnDateTime, Resolve: field(func(k oauth.KeyInfo) any { return k.CreatedAt })},
+			"activatedAt": {
+				Type:    nnDateTime,
+				Resolve: field(func(k oauth.KeyInfo) any { return k.ActivatedAt }),
+			},
+			"retireAfter": {
+				Type:        dateTime,
+				Description: "When a rotated-out key leaves the key set; null for the active key.",
+				Resolve: field(func(k oauth.KeyInfo) any {
+					if k.RetireAfter == nil {
+						return nil
+					}
+					return *k.RetireAfter
+				}),
+			},
+			"publicJwk": {
+				Type:        nnString,
+				Description: "The public key as published in the key set (JWK, JSON).",
+				Resolve:     field(func(k oauth.KeyInfo) any { return k.PublicJWK }),
+			},
+		},
+	})
+}
+
+func (r *resolvers) oauthQueryFields(keyT *gql.Object) gql.Fields {
+	return gql.Fields{
+		"signingKeys": {
+			Type:        gql.NewNonNull(gql.NewList(gql.NewNonNull(keyT))),
+			Description: "A tenant's signing keys, oldest first, for its administrators.",
+			Args:        gql.FieldConfigArgument{"tenantId": {Type: nnID}},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				in := oauth.ListKeysInput{TenantID: str(p.Args, "tenantId")}
+				out, err := callOp[oauth.KeysOutput](r, p.Context, oauth.FunctionName,
+					oauth.OpListKeys, in)
+				if err != nil {
+					return nil, err
+				}
+				return out.Items, nil
+			},
+		},
+	}
+}
+
+func (r *resolvers) oauthMutationFields(keyT *gql.Object) gql.Fields {
+	return gql.Fields{
+		"rotateSigningKeys": {
+			Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(keyT))),
+			Description: "Makes a new key the tenant's active signing key; the old one keeps " +
+				"verifying for the overlap (a day by default). Returns the tenant's keys.",
+			Args: gql.FieldConfigArgument{
+				"tenantId":  {Type: nnID},
+				"algorithm": {Type: gql.String, Description: "ES256 (the default) or RS256."},
+			},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				in := oauth.RotateKeysInput{TenantID: str(p.Args, "tenantId"),
+					Algorithm: str(p.Args, "algorithm")}
+				out, err := callOp[oauth.KeysOutput](r, p.Context, oauth.FunctionName,
+					oauth.OpRotateKeys, in)
+				if err != nil {
+					return nil, err
+				}
+				return out.Items, nil
+			},
+		},
+	}
+}

@@ -1,0 +1,189 @@
+// Package oauth is Ward's OAuth 2.0 authorization server and OpenID
+// Connect provider, one issuer per tenant: {base}/t/{tenant name}.
+//
+// What it serves so far:
+//
+//   - discovery: GET /t/{tenant}/.well-known/openid-configuration (OpenID
+//     Connect Discovery 1.0) and GET /t/{tenant}/.well-known/
+//     oauth-authorization-server (RFC 8414; also at the RFC's own place,
+//     /.well-known/oauth-authorization-server/t/{tenant});
+//   - the tenant's public signing keys: GET /t/{tenant}/jwks.json;
+//   - operations for administrators: rotate and list the signing keys
+//     (OpRotateKeys, OpListKeys).
+//
+// The metadata names the endpoints the server will have (authorize,
+// token, userinfo, introspection, revocation, end_session, pushed
+// authorization requests, device authorization); none of them is served
+// yet, so a client following the metadata gets 404 from them. Keys are
+// kept by package oauth/keys.
+package oauth
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/wardhq/ward/shared/audit"
+	"github.com/wardhq/ward/shared/errs"
+	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/oauth/keys"
+	"github.com/wardhq/ward/shared/orgs"
+	"github.com/wardhq/ward/shared/store"
+	"github.com/wardhq/ward/shared/validate"
+)
+
+// Deps are what the service needs.
+type Deps struct {
+	Store store.Store
+	// Key is the 32-byte master key that seals signing keys
+	// (WARD_OAUTH_KEY); nil: nothing can be signed (see oauth/keys).
+	Key []byte
+	// PublicURL is the base of every issuer (WARD_PUBLIC_URL); empty: the
+	// base of each request (its Host, and https when it came over TLS).
+	PublicURL string
+	// Overlap is how long a rotated-out key keeps verifying; zero:
+	// keys.DefaultOverlap.
+	Overlap time.Duration
+	Now     func() time.Time // nil: time.Now
+	Log     *slog.Logger     // nil: slog.Default()
+}
+
+type service struct {
+	st        store.Store
+	keys      *keys.Manager
+	publicURL string
+	now       func() time.Time
+	log       *slog.Logger
+	audit     audit.Recorder
+}
+
+func newService(d Deps) (*service, error) {
+	s := &service{st: d.Store, publicURL: d.PublicURL, now: d.Now, log: d.Log}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	m, err := keys.New(d.Store.SigningKeys(), d.Key, keys.Options{Overlap: d.Overlap,
+		Now: s.now, Log: s.log})
+	if err != nil {
+		return nil, err
+	}
+	s.keys = m
+	s.audit = audit.Recorder{Audit: d.Store.Audit(), Log: s.log, Now: s.now}
+	return s, nil
+}
+
+// Function returns the oauth function. A master key of the wrong size is
+// a programming error (configuration checks it) and panics.
+func Function(d Deps) *function.Function {
+	s, err := newService(d)
+	if err != nil {
+		panic("oauth: " + err.Error())
+	}
+	f := function.New(FunctionName)
+	function.Op(f, OpRotateKeys, s.rotateKeys)
+	function.Op(f, OpListKeys, s.listKeys)
+	f.Routes = s.routes()
+	f.Patterns = Patterns
+	return f
+}
+
+// gate lets through system administrators and the tenant's own; anyone
+// else of another tenant gets NOT_FOUND.
+func gate(c function.Caller, tenantID string) error {
+	if orgs.TenantWide(c, tenantID) {
+		return nil
+	}
+	if _, err := orgs.Gate(c, tenantID); err != nil {
+		return err
+	}
+	return errs.New(errs.PermissionDenied,
+		"only the tenant's administrators manage its signing keys")
+}
+
+func (in *RotateKeysInput) Validate() error {
+	if err := validate.ID("tenantId", in.TenantID); err != nil {
+		return err
+	}
+	switch in.Algorithm {
+	case "", store.SigningAlgorithmES, store.SigningAlgorithmRSA:
+		return nil
+	}
+	return errs.Invalid("algorithm", "must be ES256 or RS256")
+}
+
+func (in *ListKeysInput) Validate() error { return validate.ID("tenantId", in.TenantID) }
+
+// tenantExists turns a missing tenant into NOT_FOUND before any key is
+// made for it.
+func (s *service) tenantExists(ctx context.Context, id string) error {
+	_, err := s.st.Tenants().Get(ctx, id)
+	if errs.CodeOf(err) == errs.NotFound {
+		return errs.New(errs.NotFound, "tenant not found")
+	}
+	return err
+}
+
+func (s *service) rotateKeys(ctx context.Context, c function.Caller, in RotateKeysInput) (
+	KeysOutput, error) {
+	if err := gate(c, in.TenantID); err != nil {
+		return KeysOutput{}, err
+	}
+	if err := s.tenantExists(ctx, in.TenantID); err != nil {
+		return KeysOutput{}, err
+	}
+	before, err := s.keys.List(ctx, in.TenantID)
+	if err != nil {
+		return KeysOutput{}, err
+	}
+	set, err := s.keys.Rotate(ctx, in.TenantID, in.Algorithm)
+	if err != nil {
+		return KeysOutput{}, err
+	}
+	active, _ := set.Active()
+	old := audit.Fields{}
+	if prev, ok := (store.SigningKeySet{Keys: before}).Active(); ok {
+		old = audit.Fields{"activeKey": prev.ID, "algorithm": prev.Algorithm}
+	}
+	s.audit.Record(ctx, c, "signingKey.rotate",
+		audit.Target{TenantID: in.TenantID, Type: audit.TypeSigningKey, ID: active.ID},
+		audit.Changes(old, audit.Fields{"activeKey": active.ID, "algorithm": active.Algorithm}))
+	return s.output(set.Keys), nil
+}
+
+func (s *service) listKeys(ctx context.Context, c function.Caller, in ListKeysInput) (
+	KeysOutput, error) {
+	if err := gate(c, in.TenantID); err != nil {
+		return KeysOutput{}, err
+	}
+	if err := s.tenantExists(ctx, in.TenantID); err != nil {
+		return KeysOutput{}, err
+	}
+	list, err := s.keys.List(ctx, in.TenantID)
+	if err != nil {
+		return KeysOutput{}, err
+	}
+	return s.output(list), nil
+}
+
+func (s *service) output(list []store.SigningKey) KeysOutput {
+	now := s.now()
+	out := KeysOutput{Items: make([]KeyInfo, 0, len(list))}
+	for _, k := range list {
+		out.Items = append(out.Items, keyInfo(k, now))
+	}
+	return out
+}
+
+// routes serves discovery and the key set (discovery.go).
+func (s *service) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /t/{tenant}/.well-known/openid-configuration", s.serveDiscovery)
+	mux.HandleFunc("GET /t/{tenant}/.well-known/oauth-authorization-server", s.serveDiscovery)
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server/t/{tenant}", s.serveDiscovery)
+	mux.HandleFunc("GET "+PathJWKS, s.serveJWKS)
+	return mux
+}
