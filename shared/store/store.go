@@ -31,6 +31,7 @@ type Store interface {
 	Sessions() Sessions
 	Factors() Factors
 	TrustedIssuers() TrustedIssuers
+	Clients() Clients
 	// Close releases the backend's resources.
 	Close() error
 }

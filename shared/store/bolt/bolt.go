@@ -51,6 +51,7 @@
 //	              + id → nothing
 //	factors       tenant id + user id + id → second factor record (JSON)
 //	trustedIssuers tenant id → the tenant's trusted issuers (JSON array)
+//	clients       tenant id + id → OAuth client record (JSON)
 package bolt
 
 import (
@@ -128,6 +129,7 @@ var (
 		bucketSessions, bucketSessionHashes, bucketSessionUsers, bucketSessionExpiry,
 		bucketFactors,
 		bucketTrustedIssuers,
+		bucketClients,
 	}
 	keySchema = []byte("schema")
 )

@@ -120,6 +120,7 @@ func Run(t *testing.T, open func(t *testing.T) Env) {
 	t.Run("Sessions", func(t *testing.T) { runAll(t, open, sessionTests) })
 	t.Run("Factors", func(t *testing.T) { runAll(t, open, factorTests) })
 	t.Run("TrustedIssuers", func(t *testing.T) { runAll(t, open, issuerTests) })
+	t.Run("Clients", func(t *testing.T) { runAll(t, open, clientTests) })
 	t.Run("Paging", func(t *testing.T) {
 		for _, l := range listings {
 			t.Run(l.name, func(t *testing.T) {
