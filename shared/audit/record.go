@@ -33,6 +33,7 @@ const (
 	TypeAPIToken      = "apitoken"
 	TypeGroup         = "group"
 	TypeTrustedIssuer = "trustedIssuer"
+	TypeOAuthClient   = "oauthClient"
 )
 
 // Recorder appends events to the trail. The zero Recorder records

@@ -22,6 +22,7 @@ import (
 	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/cache"
+	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/config"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/groups"
@@ -88,6 +89,9 @@ var Domain = map[string]func(p *Platform) *function.Function{
 	},
 	issuers.FunctionName: func(p *Platform) *function.Function {
 		return issuers.Function(issuers.Deps{Store: p.Store, Log: p.Log})
+	},
+	clients.FunctionName: func(p *Platform) *function.Function {
+		return clients.Function(clients.Deps{Store: p.Store, Log: p.Log})
 	},
 	appstate.FunctionName: func(p *Platform) *function.Function {
 		return appstate.Function(appstate.Deps{Cache: p.Cache, Store: p.Store,
@@ -207,7 +211,7 @@ func DomainNames() []string {
 	return []string{tenants.FunctionName, users.FunctionName, orgs.FunctionName,
 		apitokens.FunctionName, audit.FunctionName, groups.FunctionName, account.FunctionName,
 		authn.FunctionName, sessions.FunctionName, mfa.FunctionName, pages.FunctionName,
-		issuers.FunctionName, appstate.FunctionName}
+		issuers.FunctionName, appstate.FunctionName, clients.FunctionName}
 }
 
 // mfaKey is the key that seals second factors' secrets: WARD_MFA_KEY, or
