@@ -619,10 +619,10 @@ func (s *service) delete(ctx context.Context, c function.Caller, in DeleteInput)
 }
 
 // dummyHash stands in for the stored hash of a client that does not exist
-// or has no secret, so that the comparison below runs all the same. No
-// secret hashes to it (it is not a SHA-256 output anyone knows a
-// preimage of, and it is compared only where the answer is refused).
-var dummyHash = HashSecret("ward: no such client")
+// or has no secret, so that the comparison below runs all the same. It has
+// the length of a hex SHA-256 but is not hex, so no secret ever hashes to
+// it.
+var dummyHash = strings.Repeat("-", sha256.Size*2)
 
 // onCompare, when set by a test, is told of every secret comparison.
 var onCompare func()
