@@ -518,6 +518,10 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.issuerQueryFields(issuerT) {
 		query.AddFieldConfig(k, v)
 	}
+	oauthClientT, oauthClientConn, oauthClientSecret := r.oauthClientTypes(pageInfo)
+	for k, v := range r.oauthClientQueryFields(oauthClientT, oauthClientConn) {
+		query.AddFieldConfig(k, v)
+	}
 	appStateKeyT := r.appStateKeyType()
 	for k, v := range r.appStateQueryFields(appStateKeyT) {
 		query.AddFieldConfig(k, v)
@@ -560,6 +564,9 @@ func (r *resolvers) schema() gql.Schema {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.issuerMutationFields(issuerT) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.oauthClientMutationFields(oauthClientT, oauthClientSecret) {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.appStateMutationFields(appStateKeyT) {
