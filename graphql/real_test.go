@@ -14,6 +14,7 @@ import (
 
 	"github.com/wardhq/ward/shared/apitokens"
 	"github.com/wardhq/ward/shared/audit"
+	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/orgs"
@@ -47,6 +48,7 @@ func newRealHarness(t testing.TB, opts Options) *realHarness {
 		groups.Function(groups.Deps{Store: st}),
 		apitokens.Function(apitokens.Deps{Store: st}),
 		audit.Function(audit.Deps{Store: st}),
+		clients.Function(clients.Deps{Store: st}),
 	)
 	logs := &syncBuffer{}
 	if opts.Logger == nil {

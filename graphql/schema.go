@@ -522,6 +522,10 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.oauthQueryFields(signingKeyT) {
 		query.AddFieldConfig(k, v)
 	}
+	oauthClientT, oauthClientConn, oauthClientSecret := r.oauthClientTypes(pageInfo)
+	for k, v := range r.oauthClientQueryFields(oauthClientT, oauthClientConn) {
+		query.AddFieldConfig(k, v)
+	}
 	appStateKeyT := r.appStateKeyType()
 	for k, v := range r.appStateQueryFields(appStateKeyT) {
 		query.AddFieldConfig(k, v)
@@ -567,6 +571,9 @@ func (r *resolvers) schema() gql.Schema {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.oauthMutationFields(signingKeyT) {
+		mutation.AddFieldConfig(k, v)
+	}
+	for k, v := range r.oauthClientMutationFields(oauthClientT, oauthClientSecret) {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.appStateMutationFields(appStateKeyT) {

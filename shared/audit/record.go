@@ -34,6 +34,7 @@ const (
 	TypeGroup         = "group"
 	TypeTrustedIssuer = "trustedIssuer"
 	TypeSigningKey    = "signingKey"
+	TypeOAuthClient   = "oauthClient"
 )
 
 // Recorder appends events to the trail. The zero Recorder records

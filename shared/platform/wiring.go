@@ -6,6 +6,7 @@ import (
 	"github.com/wardhq/ward/shared/appstate"
 	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/authn"
+	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/issuers"
@@ -161,13 +162,21 @@ func OAuth() Wiring {
 	}}
 }
 
+// Clients wires the OAuth client registry.
+func Clients() Wiring {
+	return Wiring{Name: clients.FunctionName, Build: func(p *Platform) *function.Function {
+		return clients.Function(clients.Deps{Store: p.Store, Log: p.Log})
+	}}
+}
+
 // Domain lists every domain function's wiring. The facade ("graphql") is
 // not among them: it keeps no state of its own and is built on top of an
 // invoker (package platform/facade). Calling Domain links every domain
 // function into the binary.
 func Domain() []Wiring {
 	all := []func() Wiring{Tenants, Users, Orgs, APITokens, Audit, Groups, Account, Authn,
-		Sessions, MFA, Pages, Issuers, AppState, OAuth}
+		Sessions, MFA, Pages, Issuers, AppState, OAuth,
+		Clients}
 	ws := make([]Wiring, len(all))
 	for i, w := range all {
 		ws[i] = w()

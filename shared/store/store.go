@@ -32,6 +32,7 @@ type Store interface {
 	Factors() Factors
 	TrustedIssuers() TrustedIssuers
 	SigningKeys() SigningKeys
+	Clients() Clients
 	// Close releases the backend's resources.
 	Close() error
 }

@@ -53,6 +53,7 @@
 //	trustedIssuers tenant id → the tenant's trusted issuers (JSON array)
 //	signingKeys   tenant id → the tenant's signing key set (JSON; private
 //	              keys sealed by package oauth/keys)
+//	clients       tenant id + id → OAuth client record (JSON)
 package bolt
 
 import (
@@ -131,6 +132,7 @@ var (
 		bucketFactors,
 		bucketTrustedIssuers,
 		bucketSigningKeys,
+		bucketClients,
 	}
 	keySchema = []byte("schema")
 )

@@ -34,6 +34,7 @@ var listings = []struct {
 	{"APITokens", tokenLister},
 	{"Organizations", orgLister},
 	{"UsersByOrg", orgUserLister},
+	{"Clients", clientLister},
 }
 
 func tenantLister(t *testing.T, e *env) lister {

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wardhq/ward/shared/errs"
+)
+
+// OAuthClient is an application registered with a tenant's OAuth 2.0 and
+// OpenID Connect server. The clients service (package clients) checks the
+// fields' meaning (URIs, methods, grants, lifetimes); the store checks
+// only bounds.
+//
+// ID is the client_id: a version-7 UUID that Ward generates, unique across
+// all tenants (the store still finds a client only within its tenant). It
+// names the client and is no secret.
+type OAuthClient struct {
+	ID       string `json:"id"`
+	TenantID string `json:"tenantId"`
+	// Name is an administrator's label, free text.
+	Name string     `json:"name"`
+	Type ClientType `json:"type"`
+	// AuthMethod is the token_endpoint_auth_method (RFC 7591 section 2).
+	AuthMethod string `json:"authMethod"`
+	// SecretHash is the hex SHA-256 of the client secret, for the two
+	// client_secret methods; empty otherwise. The secret itself is never
+	// stored. No operation returns this field.
+	SecretHash string `json:"secretHash,omitempty"`
+	// JWKSURI or JWKS (an inline key set, JSON) gives the keys of a
+	// private_key_jwt client; at most one is set.
+	JWKSURI string `json:"jwksUri,omitempty"`
+	JWKS    string `json:"jwks,omitempty"`
+	// RedirectURIs and PostLogoutRedirectURIs are kept exactly as
+	// registered and compared byte for byte.
+	RedirectURIs           []string `json:"redirectUris,omitempty"`
+	PostLogoutRedirectURIs []string `json:"postLogoutRedirectUris,omitempty"`
+	GrantTypes             []string `json:"grantTypes"`
+	Scopes                 []string `json:"scopes,omitempty"`
+	// AccessTokenFormat is "jwt" (RFC 9068) or "opaque".
+	AccessTokenFormat string `json:"accessTokenFormat"`
+	// Lifetimes, in seconds.
+	AccessTokenTTL  int64 `json:"accessTokenTtl"`
+	IDTokenTTL      int64 `json:"idTokenTtl"`
+	RefreshTokenTTL int64 `json:"refreshTokenTtl"`
+	// RequirePKCE makes the authorization code flow demand PKCE (S256);
+	// always true for public clients.
+	RequirePKCE bool      `json:"requirePkce"`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+	Version     int64     `json:"version"`
+}
+
+// ClientType is confidential (holds a credential) or public (cannot).
+type ClientType string
+
+const (
+	ClientConfidential ClientType = "confidential"
+	ClientPublic       ClientType = "public"
+)
+
+// Bounds of OAuth clients, checked by the store as well as the service.
+const (
+	MaxClientNameBytes  = 200
+	MaxClientURIBytes   = 2048 // a redirect URI or the JWKS URI
+	MaxClientURIs       = 32   // redirect URIs, and post-logout ones
+	MaxClientGrantTypes = 8
+	MaxClientScopes     = 64
+	MaxClientWordBytes  = 256 // a scope, grant type, method, type or format
+	MaxClientHashBytes  = 128
+	// MaxClientJWKSBytes bounds an inline key set.
+	MaxClientJWKSBytes = 16 << 10
+)
+
+// Clients stores OAuth clients. Every method is scoped by tenant: a
+// client of another tenant is ErrNotFound.
+//
+// Create fails with ErrConflict when the ID is taken in the tenant. Update
+// is compare-and-swap like Tenants.Update: ID, TenantID, CreatedAt and
+// Version are kept, everything else (SecretHash included) comes from fn.
+// Delete removes the client. List pages through a tenant's clients in
+// order of ID with the guarantees of Tenants.List; its cursors are bound
+// to the tenant.
+//
+// Known shortcoming: nothing deletes a tenant's clients with the tenant.
+type Clients interface {
+	Create(ctx context.Context, c OAuthClient) (OAuthClient, error)
+	Get(ctx context.Context, tenantID, id string) (OAuthClient, error)
+	List(ctx context.Context, tenantID string, p Page) (items []OAuthClient, next string,
+		err error)
+	Update(ctx context.Context, tenantID, id string,
+		fn func(OAuthClient) (OAuthClient, error)) (OAuthClient, error)
+	Delete(ctx context.Context, tenantID, id string) error
+}
+
+// Check checks the bounds the store keeps: lengths, counts and UTF-8. It
+// checks neither IDs nor meaning.
+func (c OAuthClient) Check() error {
+	text := func(field, s string, max int, required bool) error {
+		switch {
+		case required && s == "":
+			return errs.Invalid(field, "is required")
+		case len(s) > max:
+			return errs.Invalid(field, "must be at most %d bytes", max)
+		case !utf8.ValidString(s):
+			return errs.Invalid(field, "must be valid UTF-8")
+		}
+		return nil
+	}
+	list := func(field string, l []string, max, maxBytes int) error {
+		if len(l) > max {
+			return errs.Invalid(field, "must hold at most %d entries", max)
+		}
+		for _, s := range l {
+			if err := text(field, s, maxBytes, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, err := range []error{
+		text("name", c.Name, MaxClientNameBytes, false),
+		text("type", string(c.Type), MaxClientWordBytes, true),
+		text("authMethod", c.AuthMethod, MaxClientWordBytes, true),
+		text("secretHash", c.SecretHash, MaxClientHashBytes, false),
+		text("jwksUri", c.JWKSURI, MaxClientURIBytes, false),
+		text("jwks", c.JWKS, MaxClientJWKSBytes, false),
+		text("accessTokenFormat", c.AccessTokenFormat, MaxClientWordBytes, true),
+		list("redirectUris", c.RedirectURIs, MaxClientURIs, MaxClientURIBytes),
+		list("postLogoutRedirectUris", c.PostLogoutRedirectURIs, MaxClientURIs,
+			MaxClientURIBytes),
+		list("grantTypes", c.GrantTypes, MaxClientGrantTypes, MaxClientWordBytes),
+		list("scopes", c.Scopes, MaxClientScopes, MaxClientWordBytes),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if c.AccessTokenTTL < 0 || c.IDTokenTTL < 0 || c.RefreshTokenTTL < 0 {
+		return errs.Invalid("accessTokenTtl", "lifetimes must not be negative")
+	}
+	return nil
+}
