@@ -2,7 +2,7 @@
 # needs; the rest are for working on Ward itself.
 
 GO      ?= go
-FUNCS   := graphql tenants users orgs groups admin audit account sessions authn mfa pages issuers appstate
+FUNCS   := graphql tenants users orgs groups admin audit account sessions authn mfa pages issuers appstate oauth clients
 
 .PHONY: run test unit bench load lint build lambda sam-validate clean
 

@@ -145,11 +145,13 @@ func TestLambdaBootstrapsFindNoMethodsByName(t *testing.T) {
 // companions (TestDomainDeployablesLinkOnlyTheirFunctions), which keeps
 // most of them from 13.5 to 15 MB, and pages, with authn, account and mfa
 // as companions, at 17.5 MB. Cold starts under the emulator stayed at 20
-// to 24 ms (docs/performance.md). This budget holds the line where it is
-// now; the known way back under 15 MB for the facade is to route the
-// heaviest services to their own deployments by default instead of
-// hosting them.
-const maxBootstrapBytes = 20_000_000
+// to 24 ms (docs/performance.md). The first OAuth functions (signing keys
+// and discovery, the client registry) took the facade to 20.05 MB. This
+// budget is a guard against unnoticed growth, not a goal, and moves only
+// with a reason written here; the known way back under 15 MB for the
+// facade is to route the heaviest services to their own deployments by
+// default instead of hosting them.
+const maxBootstrapBytes = 21_000_000
 
 // TestLambdaBootstrapsFitTheBudget builds every deployable as
 // infra/lambda/build.sh does and checks each against maxBootstrapBytes.

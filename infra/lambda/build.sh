@@ -4,7 +4,7 @@
 # points at) and dist/lambda/<name>.zip (for a plain upload), and prints
 # each bootstrap's size.
 #
-#   infra/lambda/build.sh                 # graphql tenants users orgs groups account admin audit sessions authn mfa pages issuers appstate
+#   infra/lambda/build.sh                 # graphql tenants users orgs groups account admin audit sessions authn mfa pages issuers appstate oauth clients
 #   infra/lambda/build.sh tenants users   # just these
 #   WARD_TEST_LAMBDA_ARCH=amd64 infra/lambda/build.sh   # for x86_64 functions
 set -euo pipefail
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 
 arch=${WARD_TEST_LAMBDA_ARCH:-arm64}
 if [ "$#" -eq 0 ]; then
-  set -- graphql tenants users orgs groups account admin audit sessions authn mfa pages issuers appstate
+  set -- graphql tenants users orgs groups account admin audit sessions authn mfa pages issuers appstate oauth clients
 fi
 
 for name in "$@"; do

@@ -49,7 +49,7 @@ echo "cfn-lint: the SAM template is clean"
 echo "cfn-lint: its CloudFormation expansion is clean"
 
 if [ "${WARD_TEST_SAM_BUILD:-0}" = 1 ]; then
-  for name in graphql tenants users orgs groups account admin audit sessions authn mfa pages issuers appstate; do
+  for name in graphql tenants users orgs groups account admin audit sessions authn mfa pages issuers appstate oauth clients; do
     if [ ! -x "dist/lambda/$name/bootstrap" ]; then
       echo "validate.sh: dist/lambda/$name/bootstrap missing; run infra/lambda/build.sh" >&2
       exit 1
@@ -60,7 +60,7 @@ if [ "${WARD_TEST_SAM_BUILD:-0}" = 1 ]; then
   trap 'rm -rf "$out" "$expanded"' EXIT
   SAM_CLI_TELEMETRY=0 "$sam/bin/sam" build --template-file infra/sam/template.yaml \
     --build-dir "$out/build" --cache-dir "$out/cache"
-  for name in Graphql Tenants Users Orgs Groups Account Admin Audit Sessions Authn Mfa Pages Issuers Appstate; do
+  for name in Graphql Tenants Users Orgs Groups Account Admin Audit Sessions Authn Mfa Pages Issuers Appstate Oauth Clients; do
     test -x "$out/build/${name}Function/bootstrap"
   done
   echo "sam build: every function's bootstrap is in the build"
