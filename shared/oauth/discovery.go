@@ -33,6 +33,7 @@ var Patterns = []string{
 	"/t/{tenant}/.well-known/",
 	"/.well-known/oauth-authorization-server/",
 	PathJWKS,
+	"/t/{tenant}/oauth2/",
 }
 
 // Cache lifetimes of the public documents. The key set's is short next to

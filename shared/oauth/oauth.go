@@ -25,8 +25,10 @@ import (
 	"time"
 
 	"github.com/wardhq/ward/shared/audit"
+	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/oauth/keys"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/store"
@@ -45,6 +47,13 @@ type Deps struct {
 	// Overlap is how long a rotated-out key keeps verifying; zero:
 	// keys.DefaultOverlap.
 	Overlap time.Duration
+	// Cache keeps opaque access tokens (by their SHA-256) and the jti of
+	// revoked JWTs; nil: the token, introspection and revocation
+	// endpoints answer temporarily_unavailable where they need it.
+	Cache cache.Cache
+	// Invoker reaches the clients function, which authenticates clients;
+	// nil: those endpoints answer temporarily_unavailable.
+	Invoker invoke.Invoker
 	Now     func() time.Time // nil: time.Now
 	Log     *slog.Logger     // nil: slog.Default()
 }
@@ -53,13 +62,16 @@ type service struct {
 	st        store.Store
 	keys      *keys.Manager
 	publicURL string
+	cache     cache.Cache
+	inv       invoke.Invoker
 	now       func() time.Time
 	log       *slog.Logger
 	audit     audit.Recorder
 }
 
 func newService(d Deps) (*service, error) {
-	s := &service{st: d.Store, publicURL: d.PublicURL, now: d.Now, log: d.Log}
+	s := &service{st: d.Store, publicURL: d.PublicURL, cache: d.Cache, inv: d.Invoker,
+		now: d.Now, log: d.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -178,12 +190,16 @@ func (s *service) output(list []store.SigningKey) KeysOutput {
 	return out
 }
 
-// routes serves discovery and the key set (discovery.go).
+// routes serves discovery and the key set (discovery.go), and the token,
+// introspection and revocation endpoints (token.go, introspect.go).
 func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /t/{tenant}/.well-known/openid-configuration", s.serveDiscovery)
 	mux.HandleFunc("GET /t/{tenant}/.well-known/oauth-authorization-server", s.serveDiscovery)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server/t/{tenant}", s.serveDiscovery)
 	mux.HandleFunc("GET "+PathJWKS, s.serveJWKS)
+	mux.Handle("POST /t/{tenant}"+pathToken, s.protocolHandler(s.serveToken))
+	mux.Handle("POST /t/{tenant}"+pathIntrospection, s.protocolHandler(s.serveIntrospect))
+	mux.Handle("POST /t/{tenant}"+pathRevocation, s.protocolHandler(s.serveRevoke))
 	return mux
 }

@@ -154,12 +154,15 @@ func AppState() Wiring {
 		}}
 }
 
-// OAuth wires the OAuth 2.0 and OpenID Connect function.
+// OAuth wires the OAuth 2.0 and OpenID Connect function, whose token,
+// introspection and revocation endpoints authenticate clients with the
+// clients function.
 func OAuth() Wiring {
-	return Wiring{Name: oauth.FunctionName, Build: func(p *Platform) *function.Function {
-		return oauth.Function(oauth.Deps{Store: p.Store, Key: p.OAuthKey,
-			PublicURL: p.Config.PublicURL, Log: p.Log})
-	}}
+	return Wiring{Name: oauth.FunctionName, Companions: []func() Wiring{Clients},
+		Build: func(p *Platform) *function.Function {
+			return oauth.Function(oauth.Deps{Store: p.Store, Cache: p.Cache, Key: p.OAuthKey,
+				Invoker: lateInvoker{p}, PublicURL: p.Config.PublicURL, Log: p.Log})
+		}}
 }
 
 // Clients wires the OAuth client registry.

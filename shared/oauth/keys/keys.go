@@ -101,6 +101,7 @@ type Manager struct {
 	mu      sync.Mutex
 	sets    map[string]cachedSet // tenant ID → set
 	signers map[string]signer    // tenant ID + "/" + kid → opened key
+	public  map[string]jwk.Key   // tenant ID + "/" + kid → parsed public key
 }
 
 type cachedSet struct {
@@ -117,7 +118,8 @@ type signer struct {
 // when none is configured (see the package comment).
 func New(st store.SigningKeys, master []byte, o Options) (*Manager, error) {
 	m := &Manager{st: st, overlap: o.Overlap, now: o.Now, log: o.Log,
-		sets: map[string]cachedSet{}, signers: map[string]signer{}}
+		sets: map[string]cachedSet{}, signers: map[string]signer{},
+		public: map[string]jwk.Key{}}
 	if master != nil {
 		s, err := newSealer(master)
 		if err != nil {

@@ -1,0 +1,162 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/wardhq/ward/shared/cache"
+	"github.com/wardhq/ward/shared/errs"
+	"github.com/wardhq/ward/shared/oauth/keys"
+	"github.com/wardhq/ward/shared/store"
+)
+
+// introspection is RFC 7662 section 2.2's answer. An inactive token has
+// "active": false and nothing else.
+type introspection struct {
+	Active    bool     `json:"active"`
+	Scope     string   `json:"scope,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Subject   string   `json:"sub,omitempty"`
+	Audience  audience `json:"aud,omitempty"`
+	Issuer    string   `json:"iss,omitempty"`
+	Expiry    int64    `json:"exp,omitempty"`
+	IssuedAt  int64    `json:"iat,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
+}
+
+// tokenOf is the "token" parameter, required by RFC 7662 section 2.1 and
+// RFC 7009 section 2.1.
+func tokenOf(form url.Values) (string, error) {
+	tok := form.Get("token")
+	if tok == "" {
+		return "", badRequest(errInvalidRequest, "token is required")
+	}
+	return tok, nil
+}
+
+// serveIntrospect is the introspection endpoint (RFC 7662). Any client of
+// the tenant may ask about any token of the tenant: resource servers are
+// clients. Unknown, expired, revoked, malformed tokens and tokens of
+// other tenants are alike {"active": false}.
+func (s *service) serveIntrospect(r *http.Request, t store.Tenant, iss string, form url.Values) (
+	any, error) {
+	if _, err := s.authenticateClient(r, t, form); err != nil {
+		return nil, err
+	}
+	tok, err := tokenOf(form)
+	if err != nil {
+		return nil, err
+	}
+	// token_type_hint is optional and may be ignored (section 2.1): the
+	// prefix tells an opaque token from a JWT.
+	c, ok, err := s.lookup(r.Context(), t, iss, tok)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return introspection{}, nil
+	}
+	return introspection{Active: true, Scope: c.Scope, ClientID: c.ClientID, Subject: c.Subject,
+		Audience: c.Audience, Issuer: c.Issuer, Expiry: c.Expiry, IssuedAt: c.IssuedAt,
+		TokenType: "Bearer"}, nil
+}
+
+// serveRevoke is the revocation endpoint (RFC 7009). An opaque token's
+// record is deleted; a JWT's jti is kept in the cache as revoked until
+// the token expires. Unknown, expired and foreign-tenant tokens are
+// answered 200 with nothing done (section 2.2). A token issued to
+// another client of the tenant is refused with unauthorized_client
+// (section 2.1: the server verifies the token was issued to the client
+// making the request, and refuses it otherwise).
+func (s *service) serveRevoke(r *http.Request, t store.Tenant, iss string, form url.Values) (
+	any, error) {
+	cl, err := s.authenticateClient(r, t, form)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenOf(form)
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	c, ok, err := s.lookup(ctx, t, iss, tok)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return struct{}{}, nil
+	}
+	if c.ClientID != cl.ID {
+		return nil, badRequest(errUnauthorizedClient, "the token was not issued to this client")
+	}
+	if strings.HasPrefix(tok, OpaqueTokenPrefix) {
+		return struct{}{}, s.cache.Delete(ctx, opaqueKey(tok))
+	}
+	left := time.Unix(c.Expiry, 0).Sub(s.now()) + time.Second
+	return struct{}{}, s.cache.Set(ctx, revokedKey(t.ID, c.ID), []byte{1}, left)
+}
+
+// lookup finds an active token of the tenant: an opaque one by its
+// record in the cache, a JWT by its signature against the tenant's
+// published keys, its type, issuer, expiry and the revocation set. ok is
+// false for anything not active here; err is a failure of the cache or
+// the store, never the token's fault.
+func (s *service) lookup(ctx context.Context, t store.Tenant, iss, tok string) (accessClaims,
+	bool, error) {
+	if s.cache == nil {
+		return accessClaims{}, false, errs.New(errs.Unavailable, "no cache for access tokens")
+	}
+	now := s.now().Unix()
+	if strings.HasPrefix(tok, OpaqueTokenPrefix) {
+		b, err := s.cache.Get(ctx, opaqueKey(tok))
+		if errors.Is(err, cache.ErrMiss) {
+			return accessClaims{}, false, nil
+		}
+		if err != nil {
+			return accessClaims{}, false, err
+		}
+		var rec opaqueRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return accessClaims{}, false, errs.Wrap(errs.Internal, err, "a token record is damaged")
+		}
+		ok := rec.TenantID == t.ID && rec.Claims.Expiry > now
+		return rec.Claims, ok, nil
+	}
+
+	v, err := s.keys.Verify(ctx, t.ID, []byte(tok))
+	if errors.Is(err, keys.ErrNotVerified) {
+		return accessClaims{}, false, nil
+	}
+	if err != nil {
+		return accessClaims{}, false, err
+	}
+	var c accessClaims
+	if err := json.Unmarshal(v.Payload, &c); err != nil {
+		return accessClaims{}, false, nil
+	}
+	// RFC 9068 section 4: the type, the issuer and the expiry. Ward signs
+	// ID tokens with the same keys; their "typ" keeps them out.
+	if !isAccessTokenType(v.Type) || c.Issuer != iss || c.Expiry <= now || c.ID == "" ||
+		c.ClientID == "" || len(c.Audience) == 0 {
+		return accessClaims{}, false, nil
+	}
+	_, err = s.cache.Get(ctx, revokedKey(t.ID, c.ID))
+	switch {
+	case err == nil:
+		return accessClaims{}, false, nil // revoked
+	case !errors.Is(err, cache.ErrMiss):
+		return accessClaims{}, false, err
+	}
+	return c, true, nil
+}
+
+// isAccessTokenType accepts "at+jwt" and its full media type, in any case
+// (RFC 9068 section 4).
+func isAccessTokenType(typ string) bool {
+	return strings.EqualFold(typ, JWTType) || strings.EqualFold(typ, "application/"+JWTType)
+}

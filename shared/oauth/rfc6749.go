@@ -1,0 +1,280 @@
+package oauth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/wardhq/ward/shared/clients"
+	"github.com/wardhq/ward/shared/errs"
+	"github.com/wardhq/ward/shared/function"
+	"github.com/wardhq/ward/shared/httpx"
+	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/store"
+)
+
+// Error codes of RFC 6749 section 5.2, RFC 7009 section 2.2.1 and RFC
+// 8707 section 2.
+const (
+	errInvalidRequest       = "invalid_request"
+	errInvalidClient        = "invalid_client"
+	errUnauthorizedClient   = "unauthorized_client"
+	errUnsupportedGrantType = "unsupported_grant_type"
+	errInvalidScope         = "invalid_scope"
+	errInvalidTarget        = "invalid_target"
+	errServerError          = "server_error"
+	errUnavailable          = "temporarily_unavailable"
+)
+
+// maxFormBytes bounds the body of a token, introspection or revocation
+// request.
+const maxFormBytes = 16 << 10
+
+// protocolError is an answer in the form of RFC 6749 section 5.2. Its
+// description goes to the client and is never built from the request's
+// own text; cause is for the server's log only.
+type protocolError struct {
+	code        string
+	description string
+	status      int
+	// basic asks for a Basic challenge (RFC 6749 section 5.2:
+	// invalid_client after the client used the Authorization header).
+	basic bool
+	cause error
+}
+
+func (e *protocolError) Error() string {
+	if e.cause != nil {
+		return e.code + ": " + e.description + ": " + e.cause.Error()
+	}
+	return e.code + ": " + e.description
+}
+
+func (e *protocolError) Unwrap() error { return e.cause }
+
+func badRequest(code, description string) *protocolError {
+	return &protocolError{code: code, description: description, status: http.StatusBadRequest}
+}
+
+// invalidClient answers 401 with a Basic challenge on every path, not
+// only after Basic was used: RFC 9110 section 15.5.2 requires a challenge
+// with every 401, and Basic is the method a client may always try.
+func invalidClient(description string) *protocolError {
+	return &protocolError{code: errInvalidClient, description: description,
+		status: http.StatusUnauthorized, basic: true}
+}
+
+// protocolHandler serves one endpoint of a tenant's issuer: it finds the
+// tenant (an unknown one is 404 with Ward's JSON error, as for discovery),
+// marks the answer uncacheable (RFC 6749 section 5.1), and writes either
+// the handler's JSON answer or its error.
+func (s *service) protocolHandler(h func(r *http.Request, t store.Tenant, iss string,
+	form url.Values) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t, err := s.tenantOf(r.Context(), r.PathValue("tenant"))
+		if err != nil {
+			httpx.WriteError(w, r, s.log, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+		var out any
+		form, err := readForm(w, r)
+		if err == nil {
+			out, err = h(r, t, s.issuer(r, t), form)
+		}
+		if err != nil {
+			s.writeProtocolError(r.Context(), w, t, err)
+			return
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			s.writeProtocolError(r.Context(), w, t, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(b)
+	}
+}
+
+// writeProtocolError writes err as RFC 6749 section 5.2 JSON. Errors that
+// are not protocol errors are Ward's faults: temporarily_unavailable (503)
+// for an unavailable dependency, server_error (500) otherwise, logged
+// without their text reaching the client.
+func (s *service) writeProtocolError(ctx context.Context, w http.ResponseWriter, t store.Tenant,
+	err error) {
+	var pe *protocolError
+	if !errors.As(err, &pe) {
+		pe = &protocolError{code: errServerError, description: "internal error",
+			status: http.StatusInternalServerError, cause: err}
+		if errs.CodeOf(err) == errs.Unavailable {
+			pe.code, pe.description = errUnavailable, "try again later"
+			pe.status = http.StatusServiceUnavailable
+		}
+		s.log.LogAttrs(ctx, slog.LevelError, "oauth: request failed",
+			slog.String("tenant", t.ID), slog.String("request_id", function.RequestID(ctx)),
+			slog.String("error", err.Error()))
+	}
+	if pe.basic {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+t.Name+`", charset="UTF-8"`)
+	}
+	body, _ := json.Marshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{pe.code, pe.description})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(pe.status)
+	_, _ = w.Write(body)
+}
+
+// singleParams may appear at most once in a request (RFC 6749 section
+// 3.2 and 3.1; RFC 7662 and RFC 7009 inherit the rule). "resource" may
+// repeat (RFC 8707 section 2).
+var singleParams = []string{"grant_type", "scope", "client_id", "client_secret",
+	"client_assertion", "client_assertion_type", "token", "token_type_hint"}
+
+// readForm reads the body of a POST as application/x-www-form-urlencoded
+// (RFC 6749 section 3.2), the only encoding the endpoints take.
+// Parameters in the query are refused: client credentials must not travel
+// in a URI (RFC 6749 section 2.3.1).
+func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, badRequest(errInvalidRequest,
+			"the body must be application/x-www-form-urlencoded")
+	}
+	if r.URL.RawQuery != "" {
+		return nil, badRequest(errInvalidRequest, "parameters belong in the body, not the URI")
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	if err != nil {
+		return nil, badRequest(errInvalidRequest, "the body is too large or unreadable")
+	}
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		return nil, badRequest(errInvalidRequest, "the body is not a valid form")
+	}
+	for _, name := range singleParams {
+		if len(form[name]) > 1 {
+			return nil, badRequest(errInvalidRequest, "the parameter "+name+" is repeated")
+		}
+	}
+	return form, nil
+}
+
+// credentials are what a client presented to authenticate.
+type credentials struct {
+	method   string // clients.MethodSecretBasic, MethodSecretPost or MethodNone
+	clientID string
+	secret   clients.Secret
+}
+
+// clientCredentials finds the client's credentials in the request. A
+// client uses exactly one method (RFC 6749 section 2.3): Basic together
+// with client_secret in the body, or with another client_id there, is
+// invalid_request.
+func clientCredentials(r *http.Request, form url.Values) (credentials, error) {
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		// private_key_jwt is named by discovery for the steps to come.
+		return credentials{}, invalidClient("private_key_jwt is not accepted yet")
+	}
+	auth := r.Header.Values("Authorization")
+	switch {
+	case len(auth) > 1:
+		return credentials{}, badRequest(errInvalidRequest,
+			"more than one Authorization header")
+	case len(auth) == 1:
+		id, secret, err := parseBasic(auth[0])
+		if err != nil {
+			return credentials{}, err
+		}
+		if form.Has("client_secret") {
+			return credentials{}, badRequest(errInvalidRequest,
+				"more than one client authentication method")
+		}
+		if form.Has("client_id") && form.Get("client_id") != id {
+			return credentials{}, badRequest(errInvalidRequest,
+				"client_id differs from the authenticated client")
+		}
+		return credentials{method: clients.MethodSecretBasic, clientID: id,
+			secret: clients.Secret(secret)}, nil
+	case form.Has("client_secret"):
+		if form.Get("client_id") == "" {
+			return credentials{}, invalidClient("client_id is required with client_secret")
+		}
+		return credentials{method: clients.MethodSecretPost, clientID: form.Get("client_id"),
+			secret: clients.Secret(form.Get("client_secret"))}, nil
+	case form.Get("client_id") != "":
+		return credentials{method: clients.MethodNone, clientID: form.Get("client_id")}, nil
+	}
+	return credentials{}, invalidClient("client authentication is required")
+}
+
+// parseBasic reads client_secret_basic: the client ID and secret are each
+// form-urlencoded, then joined by a colon and base64-encoded (RFC 6749
+// section 2.3.1).
+func parseBasic(h string) (id, secret string, err error) {
+	scheme, value, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return "", "", invalidClient("unsupported authentication scheme")
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+	if err != nil {
+		return "", "", invalidClient("malformed Basic credentials")
+	}
+	rawID, rawSecret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", invalidClient("malformed Basic credentials")
+	}
+	if id, err = url.QueryUnescape(rawID); err != nil {
+		return "", "", invalidClient("malformed Basic credentials")
+	}
+	if secret, err = url.QueryUnescape(rawSecret); err != nil {
+		return "", "", invalidClient("malformed Basic credentials")
+	}
+	if id == "" {
+		return "", "", invalidClient("malformed Basic credentials")
+	}
+	return id, secret, nil
+}
+
+// serviceCaller is who this function is when it asks the clients
+// function to check credentials.
+var serviceCaller = function.Caller{Subject: FunctionName, Roles: []string{function.RoleService}}
+
+// authenticateClient checks the request's client credentials with the
+// clients function (clients.authenticate, constant-time on the secret),
+// within the tenant of the endpoint: a client of another tenant is
+// invalid_client like any unknown one.
+func (s *service) authenticateClient(r *http.Request, t store.Tenant, form url.Values) (
+	clients.Client, error) {
+	cr, err := clientCredentials(r, form)
+	if err != nil {
+		return clients.Client{}, err
+	}
+	if s.inv == nil {
+		return clients.Client{}, errs.New(errs.Unavailable, "the client registry is not reachable")
+	}
+	cl, err := invoke.Call[clients.Client](r.Context(), s.inv, clients.FunctionName,
+		clients.OpAuthenticate, serviceCaller, clients.AuthenticateInput{TenantID: t.ID,
+			ClientID: cr.clientID, Method: cr.method, Secret: cr.secret})
+	if err != nil {
+		switch errs.CodeOf(err) {
+		case errs.Unauthenticated, errs.NotFound, errs.InvalidArgument:
+			return clients.Client{}, invalidClient("client authentication failed")
+		}
+		return clients.Client{}, err
+	}
+	if cl.TenantID != t.ID { // the registry's own guarantee, checked again
+		return clients.Client{}, invalidClient("client authentication failed")
+	}
+	return cl, nil
+}
