@@ -18,6 +18,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wardhq/ward/shared/cache/memory"
+	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/clocktest"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
@@ -36,18 +38,19 @@ var (
 )
 
 type env struct {
-	st   store.Store
-	clk  *clocktest.Clock
-	deps oauth.Deps
-	inv  *invoke.Local
-	srv  *httptest.Server
-	a, b store.Tenant
+	st    store.Store
+	cache *memory.Cache
+	clk   *clocktest.Clock
+	deps  oauth.Deps
+	inv   *invoke.Local
+	srv   *httptest.Server
+	a, b  store.Tenant
 }
 
 // newEnv hosts the oauth function as the local process does: its routes
 // mounted on one mux under its patterns, behind a real HTTP server whose
 // URL is the public base.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "ward.db"))
 	if err != nil {
@@ -58,11 +61,19 @@ func newEnv(t *testing.T) *env {
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	e.deps = oauth.Deps{Store: st, Key: master, PublicURL: e.srv.URL, Overlap: time.Hour,
-		Now: e.clk.Now, Log: quiet}
+	c, err := memory.New(memory.Options{Now: e.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	e.cache = c
+	e.inv = invoke.NewLocal()
+	e.deps = oauth.Deps{Store: st, Cache: c, Invoker: e.inv, Key: master, PublicURL: e.srv.URL,
+		Overlap: time.Hour, Now: e.clk.Now, Log: quiet}
 	f := oauth.Function(e.deps)
 	function.Mount(mux, f)
-	e.inv = invoke.NewLocal(f)
+	e.inv.Register(f)
+	e.inv.Register(clients.Function(clients.Deps{Store: st, Now: e.clk.Now, Log: quiet}))
 	for i, name := range []string{"acme", "beta"} {
 		tn, err := st.Tenants().Create(context.Background(), store.Tenant{ID: validate.NewID(),
 			Name: name, DisplayName: name, CreatedAt: e.clk.Now(), UpdatedAt: e.clk.Now()})
