@@ -12,9 +12,9 @@ import (
 	"github.com/wardhq/ward/shared/validate"
 )
 
-// Paths under an issuer ({base}/t/{tenant}). Only PathJWKS and the
-// discovery documents are served yet; the others are named in the
-// metadata for the endpoints to come.
+// Paths under an issuer ({base}/t/{tenant}). PathJWKS, the discovery
+// documents, token, introspection and revocation are served; the others
+// are named in the metadata for the endpoints to come.
 const (
 	PathJWKS          = "/t/{tenant}/jwks.json"
 	pathAuthorize     = "/oauth2/authorize"

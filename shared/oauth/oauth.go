@@ -8,18 +8,43 @@
 //     oauth-authorization-server (RFC 8414; also at the RFC's own place,
 //     /.well-known/oauth-authorization-server/t/{tenant});
 //   - the tenant's public signing keys: GET /t/{tenant}/jwks.json;
+//   - the token endpoint, POST /t/{tenant}/oauth2/token, with the
+//     client_credentials grant (RFC 6749 section 4.4) only, and JWT (RFC
+//     9068) or opaque access tokens per client (token.go);
+//   - introspection (RFC 7662), POST /t/{tenant}/oauth2/introspect, and
+//     revocation (RFC 7009), POST /t/{tenant}/oauth2/revoke
+//     (introspect.go);
 //   - operations for administrators: rotate and list the signing keys
 //     (OpRotateKeys, OpListKeys).
 //
-// The metadata names the endpoints the server will have (authorize,
-// token, userinfo, introspection, revocation, end_session, pushed
-// authorization requests, device authorization); none of them is served
-// yet, so a client following the metadata gets 404 from them. Keys are
-// kept by package oauth/keys.
+// Clients authenticate with client_secret_basic or client_secret_post,
+// checked by the clients function (clients.authenticate, through the
+// invoker, as a service caller) within the endpoint's tenant. Errors are
+// RFC 6749 section 5.2 JSON, written in one place (rfc6749.go).
+//
+// The metadata also names endpoints the server does not have yet
+// (authorize, userinfo, end_session, pushed authorization requests,
+// device authorization): a client following it gets 404 from them. Keys
+// are kept by package oauth/keys.
+//
+// Known shortcomings:
+//   - Opaque access tokens and the revocation set of JWTs live in the
+//     cache only: flushing the cache (or restarting a process whose cache
+//     is in memory) revokes every opaque token, and un-revokes revoked
+//     JWTs until they expire (at most an hour).
+//   - A client may ask for any absolute URI as a resource (RFC 8707):
+//     clients have no list of allowed audiences yet.
+//   - Any authenticated client of the tenant may introspect its tokens;
+//     there is no role of resource server apart.
+//   - Failed client authentications are not rate-limited.
+//   - With no public URL, the issuer is the request's own base: a JWT
+//     introspected through another host name than the one it was issued
+//     at is inactive.
 package oauth
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -45,7 +70,8 @@ type Deps struct {
 	// base of each request (its Host, and https when it came over TLS).
 	PublicURL string
 	// Overlap is how long a rotated-out key keeps verifying; zero:
-	// keys.DefaultOverlap.
+	// keys.DefaultOverlap. It must outlast the longest access token (an
+	// hour), so that every JWT verifies until it expires.
 	Overlap time.Duration
 	// Cache keeps opaque access tokens (by their SHA-256) and the jti of
 	// revoked JWTs; nil: the token, introspection and revocation
@@ -77,6 +103,9 @@ func newService(d Deps) (*service, error) {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if d.Overlap != 0 && d.Overlap < maxTokenTTL {
+		return nil, errors.New("the key overlap must outlast the longest access token (an hour)")
 	}
 	m, err := keys.New(d.Store.SigningKeys(), d.Key, keys.Options{Overlap: d.Overlap,
 		Now: s.now, Log: s.log})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/oauth"
 	"github.com/wardhq/ward/shared/store"
 )
 
@@ -514,4 +515,47 @@ func TestRevocation(t *testing.T) {
 			t.Errorf("a revoked JWT introspects as %v one second before its expiry", got)
 		}
 	})
+}
+
+func TestJWTsVerifyAcrossARotation(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t, e.a, clients.CreateInput{AccessTokenTTL: 600})
+	rs := e.client(t, e.a, clients.CreateInput{})
+	old := e.token(t, "acme", c)["access_token"].(string)
+	if _, err := e.signer(t).Rotate(context.Background(), e.a.ID, "RS256"); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Add(30 * time.Second) // past the serving process's copy of the set
+	fresh := e.token(t, "acme", c)["access_token"].(string)
+	for name, tok := range map[string]string{"the old key's": old, "the new key's": fresh} {
+		if got := e.introspect(t, "acme", rs, tok); got["active"] != true {
+			t.Errorf("%s token introspects as %v", name, got)
+		}
+	}
+	parts := strings.Split(fresh, ".")
+	header, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	if !strings.Contains(string(header), `"RS256"`) {
+		t.Errorf("the token after rotation has header %s", header)
+	}
+	// The old key's token with its header claiming RS256: refused.
+	oldParts := strings.Split(old, ".")
+	h, _ := base64.RawURLEncoding.DecodeString(oldParts[0])
+	forged := strings.Replace(string(h), "ES256", "RS256", 1)
+	tok := base64.RawURLEncoding.EncodeToString([]byte(forged)) + "." + oldParts[1] + "." +
+		oldParts[2]
+	if got := e.introspect(t, "acme", rs, tok); got["active"] != false {
+		t.Errorf("a token whose alg differs from its key's introspects as %v", got)
+	}
+}
+
+func TestAnOverlapShorterThanTokensIsRefused(t *testing.T) {
+	e := newEnv(t)
+	d := e.deps
+	d.Overlap = 10 * time.Minute
+	defer func() {
+		if recover() == nil {
+			t.Error("an overlap of ten minutes was accepted")
+		}
+	}()
+	oauth.Function(d)
 }
