@@ -45,7 +45,9 @@ func tokenOf(form url.Values) (string, error) {
 // other tenants are alike {"active": false}.
 func (s *service) serveIntrospect(r *http.Request, t store.Tenant, iss string, form url.Values) (
 	any, error) {
-	if _, err := s.authenticateClient(r, t, form); err != nil {
+	// Only confidential clients: what a token grants is not told to
+	// whoever knows a public client's ID.
+	if _, err := s.authenticateClient(r, t, form, true); err != nil {
 		return nil, err
 	}
 	tok, err := tokenOf(form)
@@ -75,7 +77,9 @@ func (s *service) serveIntrospect(r *http.Request, t store.Tenant, iss string, f
 // making the request, and refuses it otherwise).
 func (s *service) serveRevoke(r *http.Request, t store.Tenant, iss string, form url.Values) (
 	any, error) {
-	cl, err := s.authenticateClient(r, t, form)
+	// A public client may revoke its own tokens by its client_id (RFC
+	// 7009 section 5); it can only ever revoke tokens issued to it.
+	cl, err := s.authenticateClient(r, t, form, false)
 	if err != nil {
 		return nil, err
 	}

@@ -253,12 +253,16 @@ var serviceCaller = function.Caller{Subject: FunctionName, Roles: []string{funct
 // authenticateClient checks the request's client credentials with the
 // clients function (clients.authenticate, constant-time on the secret),
 // within the tenant of the endpoint: a client of another tenant is
-// invalid_client like any unknown one.
-func (s *service) authenticateClient(r *http.Request, t store.Tenant, form url.Values) (
-	clients.Client, error) {
+// invalid_client like any unknown one. With secretOnly, a public client
+// identifying itself by client_id alone ("none") is invalid_client too.
+func (s *service) authenticateClient(r *http.Request, t store.Tenant, form url.Values,
+	secretOnly bool) (clients.Client, error) {
 	cr, err := clientCredentials(r, form)
 	if err != nil {
 		return clients.Client{}, err
+	}
+	if secretOnly && cr.method == clients.MethodNone {
+		return clients.Client{}, invalidClient("client authentication is required")
 	}
 	if s.inv == nil {
 		return clients.Client{}, errs.New(errs.Unavailable, "the client registry is not reachable")

@@ -92,7 +92,7 @@ type tokenResponse struct {
 // are unsupported_grant_type until they exist.
 func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form url.Values) (
 	any, error) {
-	cl, err := s.authenticateClient(r, t, form)
+	cl, err := s.authenticateClient(r, t, form, false)
 	if err != nil {
 		return nil, err
 	}

@@ -432,8 +432,12 @@ func TestIntrospection(t *testing.T) {
 	})
 	t.Run("an unauthenticated caller is invalid_client", func(t *testing.T) {
 		wrong := registered{id: rs.id, secret: "wcs_wrong"}
+		public := e.client(t, e.a, clients.CreateInput{Type: store.ClientPublic,
+			AuthMethod: clients.MethodNone, GrantTypes: []string{clients.GrantAuthorizationCode},
+			RedirectURIs: []string{"https://app.example.com/cb"}})
 		for _, rq := range []request{{form: form("token", jwt)},
-			{basic: &wrong, form: form("token", jwt)}, {basic: &atB, form: form("token", jwt)}} {
+			{basic: &wrong, form: form("token", jwt)}, {basic: &atB, form: form("token", jwt)},
+			{form: form("token", jwt, "client_id", public.id)}} {
 			rq.path = "/t/acme/oauth2/introspect"
 			a := e.do(t, rq)
 			if a.status != 401 || a.body["error"] != "invalid_client" || a.body["active"] != nil {
