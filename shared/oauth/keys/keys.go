@@ -1,7 +1,8 @@
 // Package keys keeps each tenant's OAuth 2.0 / OpenID Connect signing
 // keys: it makes a tenant's first key when one is needed, rotates keys
-// with an overlap, signs with the active key, and gives the public key
-// set (JWKS) that relying parties verify with.
+// with an overlap, signs with the active key, gives the public key set
+// (JWKS) that relying parties verify with, and verifies signatures
+// against that set for Ward's own introspection (Verify).
 //
 // # Rotation
 //
