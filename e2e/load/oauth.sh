@@ -24,7 +24,7 @@
 # take from it. Every run prints its line; a table of all of them ends the
 # output. Every process started here is stopped on exit.
 #
-# Usage: e2e/load/oauth.sh [-c 64] [-d 15s] [-warmup 3s]
+# Usage: [OAUTH_SERVERS="hydra ward"] e2e/load/oauth.sh [-c 64] [-d 15s] [-warmup 3s]
 #   (flags go to the load command; `make oauth-compare` runs it as is)
 # Needs: go, a C compiler (Hydra's SQLite), curl, jq, taskset.
 set -euo pipefail
@@ -41,6 +41,7 @@ server_cpus=${OAUTH_SERVER_CPUS:-1}
 load_cpus=${OAUTH_LOAD_CPUS:-0}
 hydra_port=${WARD_TEST_HYDRA_PORT:-14444} # public; admin is the next port
 ward_port=${WARD_TEST_LOAD_PORT:-18080}
+servers=${OAUTH_SERVERS:-hydra ward} # either or both
 
 work=$(mktemp -d)
 server=""
@@ -154,7 +155,7 @@ gql() {
   jq -c .data <<<"$out"
 }
 
-ward_client() { # FORMAT: a client's "id secret"
+ward_client() { # FORMAT: a new client's "id secret"
   gql 'mutation($t: ID!, $n: String!, $f: String!) { createOAuthClient(input: {
       tenantId: $t, name: $n, type: "confidential", authMethod: "client_secret_basic",
       grantTypes: ["client_credentials"], accessTokenFormat: $f}) { client { id } secret } }' \
@@ -162,38 +163,49 @@ ward_client() { # FORMAT: a client's "id secret"
     jq -r '.createOAuthClient | .client.id + " " + .secret'
 }
 
-load_flags=("$@")
-go build -o "$work/load" ./e2e/load/oauth
-go build -o "$work/ward" ./functions/local
-install_hydra
-"$hydra" version | grep -q "$hydra_version" || { echo "oauth.sh: $hydra is not $hydra_version" >&2; exit 1; }
+hydra_side() {
+  install_hydra
+  "$hydra" version | grep -q "$hydra_version" ||
+    { echo "oauth.sh: $hydra is not $hydra_version" >&2; exit 1; }
+  echo "== Ory Hydra $hydra_version (DSN=memory), on core(s) $server_cpus; load on $load_cpus"
+  hydra_run opaque default issue,introspect
+  hydra_run jwt default issue,introspect
+  hydra_run opaque minimum issue
+  hydra_run jwt minimum issue
+}
 
-echo "== Ory Hydra $hydra_version (DSN=memory), on core(s) $server_cpus; load on $load_cpus"
-hydra_run opaque default issue,introspect
-hydra_run jwt default issue,introspect
-hydra_run opaque minimum issue
-hydra_run jwt minimum issue
-
-echo "== Ward (local process, bbolt), on core(s) $server_cpus; load on $load_cpus"
-ward_token="load-bootstrap-token-$(random)"
-WARD_ADDR=127.0.0.1:$ward_port WARD_DATA_DIR="$work/data" WARD_BOOTSTRAP_TOKEN=$ward_token \
-  WARD_LOG_LEVEL=warn taskset -c "$server_cpus" "$work/ward" >"$work/server.log" 2>&1 &
-server=$!
-wait_for "http://127.0.0.1:$ward_port/healthz"
-tenant=oauth-load
-tenant_id=$(gql 'mutation($n: String!) { createTenant(input: {name: $n}) { id } }' \
-  "$(jq -cn --arg n "$tenant" '{n: $n}')" | jq -r .createTenant.id)
-base=http://127.0.0.1:$ward_port/t/$tenant/oauth2
-probe=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/token" \
-  -d grant_type=client_credentials)
 ward_skipped=""
-if [ "$probe" = 404 ]; then
-  ward_skipped="Ward's token endpoint ($base/token) answers 404: not served by this build; Ward skipped"
-  echo "$ward_skipped"
-else
+ward_side() {
+  echo "== Ward (local process, bbolt), on core(s) $server_cpus; load on $load_cpus"
+  go build -o "$work/ward" ./functions/local
+  ward_token="load-bootstrap-token-$(random)"
+  WARD_ADDR=127.0.0.1:$ward_port WARD_DATA_DIR="$work/data" WARD_BOOTSTRAP_TOKEN=$ward_token \
+    WARD_LOG_LEVEL=warn taskset -c "$server_cpus" "$work/ward" >"$work/server.log" 2>&1 &
+  server=$!
+  wait_for "http://127.0.0.1:$ward_port/healthz"
+  local tenant=oauth-load
+  tenant_id=$(gql 'mutation($n: String!) { createTenant(input: {name: $n}) { id } }' \
+    "$(jq -cn --arg n "$tenant" '{n: $n}')" | jq -r .createTenant.id)
+  # The clients are made before the endpoint is probed, so that their
+  # registration through GraphQL is checked by every run.
+  local -A clients
+  local format pair id secret rc
   for format in jwt opaque; do
     pair=$(ward_client "$format")
-    read -r id secret <<<"$pair"
+    [[ $pair =~ ^[^\ ]+\ [^\ ]+$ ]] ||
+      { echo "oauth.sh: a client without a secret: $pair" >&2; exit 1; }
+    clients[$format]=$pair
+  done
+  local base=http://127.0.0.1:$ward_port/t/$tenant/oauth2
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/token" \
+    -d grant_type=client_credentials)" = 404 ]; then
+    ward_skipped="Ward's token endpoint ($base/token) answers 404: not served by this build; Ward skipped"
+    echo "$ward_skipped"
+    stop_server
+    return
+  fi
+  for format in jwt opaque; do
+    read -r id secret <<<"${clients[$format]}"
     rc=0
     measure -target ward -format "$format" -ops issue,introspect \
       -token-url "$base/token" -introspect-url "$base/introspect" \
@@ -205,8 +217,18 @@ else
       exit "$rc"
     fi
   done
-fi
-stop_server
+  stop_server
+}
+
+load_flags=("$@")
+go build -o "$work/load" ./e2e/load/oauth
+for side in $servers; do
+  case $side in
+  hydra) hydra_side ;;
+  ward) ward_side ;;
+  *) echo "oauth.sh: OAUTH_SERVERS names hydra and ward, not $side" >&2; exit 2 ;;
+  esac
+done
 
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
