@@ -8,8 +8,9 @@
 # token strategy (STRATEGIES_ACCESS_TOKEN=opaque, then jwt), first with its
 # default client secret hashing (PBKDF2-SHA256, 25,000 iterations), then
 # with that hashing at the minimum its configuration allows (PBKDF2, one
-# iteration; bcrypt's minimum cost of 4 is slower). Its clients are made
-# through its admin API; introspection is its admin endpoint.
+# iteration; bcrypt's minimum cost of 4 does more work per check). Its
+# clients are made through its admin API; introspection is its admin
+# endpoint.
 #
 # Ward runs as the local process on a fresh embedded store (bbolt) and the
 # in-process cache, as e2e/load/run.sh starts it; a tenant and two
@@ -20,8 +21,8 @@
 #
 # Each server is pinned to one core (taskset -c $OAUTH_SERVER_CPUS, default
 # 1), the load command to the other (OAUTH_LOAD_CPUS, default 0), so both
-# servers get the one core Hydra's earlier figures had and the load does not
-# take from it. Every run prints its line; a table of all of them ends the
+# servers get the one core Hydra's earlier figures had and do not share it
+# with the load command (other work on the machine still may). Every run prints its line; a table of all of them ends the
 # output. Every process started here is stopped on exit.
 #
 # Usage: [OAUTH_SERVERS="hydra ward"] e2e/load/oauth.sh [-c 64] [-d 15s] [-warmup 3s]
@@ -53,6 +54,7 @@ stop_server() {
   fi
 }
 trap 'stop_server; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 random() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
