@@ -4,7 +4,7 @@
 GO      ?= go
 FUNCS   := graphql tenants users orgs groups admin audit account sessions authn mfa pages issuers appstate oauth clients
 
-.PHONY: run test unit bench load lint build lambda sam-validate clean
+.PHONY: run test unit bench load oauth-compare lint build lambda sam-validate clean
 
 ## run: the whole platform in one process on the embedded store and cache
 run:
@@ -25,6 +25,10 @@ bench:
 ## load: the GraphQL load script against a fresh local process (docs/performance.md)
 load:
 	./e2e/load/run.sh
+
+## oauth-compare: Ward and Ory Hydra v2.3.0 on client_credentials and introspection (docs/performance.md)
+oauth-compare:
+	./e2e/load/oauth.sh
 
 ## lint: formatting and vet, with and without the integration build tag
 lint:
