@@ -70,6 +70,9 @@ type accessClaims struct {
 	ID       string   `json:"jti"`
 	ClientID string   `json:"client_id"`
 	Scope    string   `json:"scope,omitempty"`
+	// Act names who acts for the subject (RFC 8693 section 4.1), in
+	// tokens made by the token exchange with an actor token (rfc8693.go).
+	Act *actClaim `json:"act,omitempty"`
 }
 
 // opaqueRecord is what the cache keeps of an opaque token, under its
@@ -100,6 +103,8 @@ func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form u
 	case "":
 		return nil, badRequest(errInvalidRequest, "grant_type is required")
 	case clients.GrantClientCredentials:
+	case clients.GrantTokenExchange:
+		return s.serveTokenExchange(r, t, iss, form, cl)
 	default:
 		return nil, badRequest(errUnsupportedGrantType, "only client_credentials is granted")
 	}
