@@ -91,10 +91,13 @@ type exchangeResponse struct {
 
 // party is a verified subject or actor token, as the exchange uses it.
 type party struct {
-	subject string // the new token's sub, or the act's
-	issuer  string // the issuer the subject belongs to ("" for a Ward user)
-	self    bool   // an access token of this tenant's own issuer
-	expiry  int64
+	subject string // the new token's sub
+	// actSubject and issuer name the party in an "act" claim: a Ward
+	// subject alone, or another issuer's subject with that issuer.
+	actSubject string
+	issuer     string
+	self       bool // an access token of this tenant's own issuer
+	expiry     int64
 	// scope limits the new token's scope when scoped: a Ward token's, or
 	// a trusted issuer's carried "scope" or "scp".
 	scope  []string
@@ -168,7 +171,7 @@ func (s *service) serveTokenExchange(r *http.Request, t store.Tenant, iss string
 		}
 		// Section 4.1: the current actor at the top, the subject token's
 		// own chain of actors nested within.
-		act = &actClaim{Subject: actor.subject, Issuer: actor.issuer, Act: sub.act}
+		act = &actClaim{Subject: actor.actSubject, Issuer: actor.issuer, Act: sub.act}
 		expiry = min(expiry, actor.expiry)
 	}
 	if act.depth() > maxActDepth {
@@ -234,7 +237,7 @@ func (s *service) exchangeParty(ctx context.Context, t store.Tenant, iss string,
 		if !ok {
 			return party{}, badToken("the token is not active")
 		}
-		return party{subject: c.Subject, self: true, expiry: c.Expiry,
+		return party{subject: c.Subject, actSubject: c.Subject, self: true, expiry: c.Expiry,
 			scope: strings.Fields(c.Scope), scoped: true, act: c.Act}, nil
 	}
 	if claimed == "" || !slices.Contains(pol.Issuers, claimed) {
@@ -270,12 +273,13 @@ func (s *service) externalParty(ctx context.Context, t store.Tenant, tok string)
 	if err != nil {
 		return party{}, err
 	}
-	p := party{subject: externalSubjectPrefix + ti.ID + ":" + out.Subject, issuer: out.Issuer,
-		expiry: out.ExpiresAt, ti: ti, authTime: out.AuthTime}
+	p := party{subject: externalSubjectPrefix + ti.ID + ":" + out.Subject,
+		actSubject: out.Subject, issuer: out.Issuer, expiry: out.ExpiresAt, ti: ti,
+		authTime: out.AuthTime}
 	if u, ok, err := s.mappedUser(ctx, t, ti, out.Subject); err != nil {
 		return party{}, err
 	} else if ok {
-		p.subject, p.issuer, p.userID = u.ID, "", u.ID
+		p.subject, p.actSubject, p.issuer, p.userID = u.ID, u.ID, "", u.ID
 	}
 	p.scope, p.scoped = carriedScope(out.Claims)
 	if raw, ok := out.Claims["act"]; ok {
