@@ -20,7 +20,7 @@ func TestUserMappingAndSessions(t *testing.T) {
 		t.Fatalf("update: %+v, %v", got, err)
 	}
 	for name, in := range map[string]issuers.UpdateInput{
-		"an unknown mapping": {UserMapping: ptr("phone")},
+		"an unknown mapping":         {UserMapping: ptr("phone")},
 		"sessions without a mapping": {UserMapping: ptr(store.IssuerMapNone)},
 	} {
 		in.TenantID, in.ID = e.a.ID, e.ti.ID
