@@ -92,7 +92,8 @@ func (r *resolvers) oauthClientTypes(pageInfo *gql.Object) (clientT, conn, paylo
 				Type:    nnDateTime,
 				Resolve: field(func(c clients.Client) any { return c.UpdatedAt }),
 			},
-			"version": {Type: nnInt, Resolve: field(func(c clients.Client) any { return c.Version })},
+			"version":  {Type: nnInt, Resolve: field(func(c clients.Client) any { return c.Version })},
+			"exchange": exchangePolicyField(exchangePolicyType()),
 		},
 	})
 	conn = connectionType[clients.Client]("OAuthClientConnection", clientT, pageInfo)
@@ -160,6 +161,7 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 		return gql.FieldConfigArgument{"input": {Type: gql.NewNonNull(t)}}
 	}
 	strList := gql.NewList(nnString)
+	exchangeIn := exchangePolicyInput()
 	return gql.Fields{
 		"createOAuthClient": {
 			Type: gql.NewNonNull(payload),
@@ -182,6 +184,7 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 				"refreshTokenTtl": {Type: gql.Int,
 					Description: "Seconds, 300 to 2592000; default 86400."},
 				"requirePkce": {Type: gql.Boolean, Description: "Default true; always for public clients."},
+				"exchange":    {Type: exchangeIn, Description: "Default none: no token exchange."},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
@@ -192,7 +195,7 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 					PostLogoutRedirectURIs: optStrs(m, "postLogoutRedirectUris"),
 					GrantTypes:             optStrs(m, "grantTypes"), Scopes: optStrs(m, "scopes"),
 					AccessTokenFormat: str(m, "accessTokenFormat"),
-					RequirePKCE:       optBool(m, "requirePkce")}
+					RequirePKCE:       optBool(m, "requirePkce"), Exchange: exchangePolicyOf(m)}
 				if v := optTTL(m, "accessTokenTtl"); v != nil {
 					in.AccessTokenTTL = *v
 				}
@@ -227,6 +230,7 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 				"idTokenTtl":             {Type: gql.Int},
 				"refreshTokenTtl":        {Type: gql.Int},
 				"requirePkce":            {Type: gql.Boolean},
+				"exchange":               {Type: exchangeIn},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
@@ -241,7 +245,8 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 					AccessTokenTTL:         optTTL(m, "accessTokenTtl"),
 					IDTokenTTL:             optTTL(m, "idTokenTtl"),
 					RefreshTokenTTL:        optTTL(m, "refreshTokenTtl"),
-					RequirePKCE:            optBool(m, "requirePkce")}
+					RequirePKCE:            optBool(m, "requirePkce"),
+					Exchange:               exchangePolicyOf(m)}
 				return value(callOp[clients.Client](r, p.Context, clients.FunctionName,
 					clients.OpUpdate, in))
 			},
