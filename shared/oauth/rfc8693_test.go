@@ -176,6 +176,12 @@ func TestExchangeDelegationCarriesAct(t *testing.T) {
 		t.Errorf("act (-want +got):\n%s", diff)
 	}
 
+	t.Run("introspection tells the actor", func(t *testing.T) {
+		got := e.introspect(t, "acme", x, a.body["access_token"].(string))
+		if diff := cmp.Diff(map[string]any{"sub": agent.id}, got["act"]); diff != "" {
+			t.Errorf("act (-want +got):\n%s", diff)
+		}
+	})
 	t.Run("a second delegation nests the first actor", func(t *testing.T) {
 		actor2, agent2 := e.wardToken(t, clients.FormatJWT, "read")
 		claims := e.exchanged(t, e.exchange(t, x, "subject_token",
