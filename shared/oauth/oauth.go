@@ -9,8 +9,11 @@
 //     /.well-known/oauth-authorization-server/t/{tenant});
 //   - the tenant's public signing keys: GET /t/{tenant}/jwks.json;
 //   - the token endpoint, POST /t/{tenant}/oauth2/token, with the
-//     client_credentials grant (RFC 6749 section 4.4) only, and JWT (RFC
-//     9068) or opaque access tokens per client (token.go);
+//     client_credentials grant (RFC 6749 section 4.4) and the token
+//     exchange (RFC 8693, rfc8693.go: Ward's and trusted issuers' tokens
+//     in, access tokens with "act" or Ward sessions out, as each client's
+//     exchange policy allows), and JWT (RFC 9068) or opaque access tokens
+//     per client (token.go);
 //   - introspection (RFC 7662), POST /t/{tenant}/oauth2/introspect, and
 //     revocation (RFC 7009), POST /t/{tenant}/oauth2/revoke
 //     (introspect.go);
@@ -40,6 +43,9 @@
 //   - With no public URL, the issuer is the request's own base: a JWT
 //     introspected through another host name than the one it was issued
 //     at is inactive.
+//   - The token exchange does not check the subject token's own audience
+//     nor honour "may_act"; exchanges are neither audited nor rate-limited
+//     (docs/oauth.md lists the rest).
 package oauth
 
 import (
