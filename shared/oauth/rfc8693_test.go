@@ -31,7 +31,7 @@ var sysService = function.Caller{Subject: "test", Roles: []string{function.RoleS
 
 // exchangeEnv is the server of newEnv with the trusted issuers and the
 // sessions functions beside it, as platform.OAuth wires them.
-func exchangeEnv(t *testing.T) *env {
+func exchangeEnv(t testing.TB) *env {
 	t.Helper()
 	e := newEnv(t)
 	e.inv.Register(issuers.Function(issuers.Deps{Store: e.st, Now: e.clk.Now, Log: quiet}))
@@ -42,7 +42,7 @@ func exchangeEnv(t *testing.T) *env {
 
 // exchanger registers a confidential client of acme with the token
 // exchange grant, the scopes read, write and admin, and pol.
-func (e *env) exchanger(t *testing.T, pol store.ExchangePolicy) registered {
+func (e *env) exchanger(t testing.TB, pol store.ExchangePolicy) registered {
 	t.Helper()
 	return e.client(t, e.a, clients.CreateInput{GrantTypes: []string{grantExchange},
 		Scopes: []string{"read", "write", "admin"}, AccessTokenTTL: 600, Exchange: &pol})
@@ -82,7 +82,8 @@ func refused(t *testing.T, a answer, code string) {
 
 // wardToken is an access token of acme for a fresh client_credentials
 // client with the scopes given, in format (jwt or opaque).
-func (e *env) wardToken(t *testing.T, format string, scopes ...string) (string, registered) {
+func (e *env) wardToken(t testing.TB, format string, scopes ...string) (string,
+	registered) {
 	t.Helper()
 	c := e.client(t, e.a, clients.CreateInput{Scopes: scopes, AccessTokenFormat: format})
 	return e.token(t, "acme", c)["access_token"].(string), c
@@ -222,7 +223,7 @@ type external struct {
 
 // trust makes a fake issuer a trusted issuer of acme with mapping and
 // sessions, audience "ward-acme", carrying "scope"; and a user "alice".
-func (e *env) trust(t *testing.T, mapping string, sessionsToo bool) external {
+func (e *env) trust(t testing.TB, mapping string, sessionsToo bool) external {
 	t.Helper()
 	idp := issuerstest.New(t)
 	ti, err := invoke.Call[store.TrustedIssuer](context.Background(), e.inv,
@@ -247,7 +248,7 @@ func (e *env) trust(t *testing.T, mapping string, sessionsToo bool) external {
 
 // idToken signs claims for sub with the IdP's ES256 key; extra replaces
 // or adds claims.
-func (x external) token(t *testing.T, e *env, sub string, extra map[string]any) string {
+func (x external) token(t testing.TB, e *env, sub string, extra map[string]any) string {
 	t.Helper()
 	now := e.clk.Now().Unix()
 	claims := map[string]any{"iss": x.idp.URL, "sub": sub, "aud": "ward-acme",
