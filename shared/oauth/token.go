@@ -91,8 +91,9 @@ type tokenResponse struct {
 }
 
 // serveToken is the token endpoint (RFC 6749 section 3.2). It grants
-// client_credentials (section 4.4) only; the other grants discovery names
-// are unsupported_grant_type until they exist.
+// client_credentials (section 4.4) and the token exchange (RFC 8693,
+// rfc8693.go); the other grants discovery names are
+// unsupported_grant_type until they exist.
 func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form url.Values) (
 	any, error) {
 	cl, err := s.authenticateClient(r, t, form, false)
@@ -106,7 +107,7 @@ func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form u
 	case clients.GrantTokenExchange:
 		return s.serveTokenExchange(r, t, iss, form, cl)
 	default:
-		return nil, badRequest(errUnsupportedGrantType, "only client_credentials is granted")
+		return nil, badRequest(errUnsupportedGrantType, "the grant type is not supported")
 	}
 	// RFC 6749 section 4.4: confidential clients only. The registry gives
 	// the grant to none other, and a public client authenticated with
