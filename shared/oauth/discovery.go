@@ -73,6 +73,9 @@ type metadata struct {
 	RequestParameterSupported          bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported       bool     `json:"request_uri_parameter_supported"`
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests"`
+	// RFC 9207 section 3: every authorization response carries iss.
+	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
+	ClaimsParameterSupported                   bool `json:"claims_parameter_supported"`
 }
 
 // signingAlgs are the algorithms of the tenants' keys; OpenID Connect
@@ -106,8 +109,10 @@ func metadataFor(issuer string) metadata {
 		CodeChallengeMethodsSupported: []string{"S256"},
 		ACRValuesSupported:            []string{store.ACRPassword, store.ACRMultiFactor},
 		ClaimsSupported: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce",
-			"acr", "amr", "at_hash", "sid", "name", "email", "email_verified", "phone_number",
+			"acr", "amr", "azp", "at_hash", "sid", "name", "preferred_username", "given_name",
+			"family_name", "updated_at", "email", "email_verified", "phone_number",
 			"phone_number_verified", "locale"},
+		AuthorizationResponseISSParameterSupported: true,
 	}
 }
 

@@ -230,5 +230,11 @@ func (s *service) routes() http.Handler {
 	mux.Handle("POST /t/{tenant}"+pathToken, s.protocolHandler(s.serveToken))
 	mux.Handle("POST /t/{tenant}"+pathIntrospection, s.protocolHandler(s.serveIntrospect))
 	mux.Handle("POST /t/{tenant}"+pathRevocation, s.protocolHandler(s.serveRevoke))
+	mux.HandleFunc("GET /t/{tenant}"+pathAuthorize, s.serveAuthorize)
+	mux.HandleFunc("POST /t/{tenant}"+pathAuthorize, s.serveAuthorize)
+	mux.Handle("POST /t/{tenant}"+pathPAR, s.protocolHandler(s.servePAR))
+	mux.HandleFunc("GET /t/{tenant}"+pathUserinfo, s.serveUserInfo)
+	mux.HandleFunc("POST /t/{tenant}"+pathUserinfo, s.serveUserInfo)
+	mux.HandleFunc("OPTIONS /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	return mux
 }
