@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -130,31 +128,16 @@ func (s *service) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 // may appear once (RFC 6749 section 3.1), resource apart (RFC 8707).
 func authorizeParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	var params url.Values
+	var err error
 	if r.Method == http.MethodPost {
-		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || mt != "application/x-www-form-urlencoded" {
-			return nil, badRequest(errInvalidRequest,
-				"the body must be application/x-www-form-urlencoded")
-		}
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
-		if err != nil {
-			return nil, badRequest(errInvalidRequest, "the body is too large or unreadable")
-		}
-		if params, err = url.ParseQuery(string(b)); err != nil {
-			return nil, badRequest(errInvalidRequest, "the body is not a valid form")
-		}
-	} else {
-		var err error
-		if params, err = url.ParseQuery(r.URL.RawQuery); err != nil {
-			return nil, badRequest(errInvalidRequest, "the query is not valid")
-		}
+		params, err = readBody(w, r)
+	} else if params, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+		err = badRequest(errInvalidRequest, "the query is not valid")
 	}
-	for _, name := range singleParams {
-		if len(params[name]) > 1 {
-			return nil, badRequest(errInvalidRequest, "the parameter "+name+" is repeated")
-		}
+	if err != nil {
+		return nil, err
 	}
-	return params, nil
+	return params, singleOnly(params)
 }
 
 // redirectTarget finds the client and checks its redirect URI, byte for

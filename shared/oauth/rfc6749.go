@@ -160,33 +160,39 @@ func (s *service) writeProtocolError(ctx context.Context, w http.ResponseWriter,
 	if pe.basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+t.Name+`", charset="UTF-8"`)
 	}
-	body, _ := json.Marshal(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description,omitempty"`
-	}{pe.code, pe.description})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(pe.status)
-	_, _ = w.Write(body)
+	writeErrorJSON(w, pe)
 }
 
 // singleParams may appear at most once in a request (RFC 6749 section
 // 3.2 and 3.1; RFC 7662 and RFC 7009 inherit the rule). "resource" may
 // repeat (RFC 8707 section 2).
 var singleParams = []string{"grant_type", "scope", "client_id", "client_secret",
-	"client_assertion", "client_assertion_type", "token", "token_type_hint"}
+	"client_assertion", "client_assertion_type", "token", "token_type_hint", "code",
+	"redirect_uri", "code_verifier", "response_type", "response_mode", "state", "nonce",
+	"code_challenge", "code_challenge_method", "prompt", "max_age", "acr_values", "login_hint",
+	"request_uri", "request", "access_token"}
 
 // readForm reads the body of a POST as application/x-www-form-urlencoded
 // (RFC 6749 section 3.2), the only encoding the endpoints take.
 // Parameters in the query are refused: client credentials must not travel
 // in a URI (RFC 6749 section 2.3.1).
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	if r.URL.RawQuery != "" {
+		return nil, badRequest(errInvalidRequest, "parameters belong in the body, not the URI")
+	}
+	form, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return form, singleOnly(form)
+}
+
+// readBody reads a form body, of at most maxFormBytes.
+func readBody(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return nil, badRequest(errInvalidRequest,
 			"the body must be application/x-www-form-urlencoded")
-	}
-	if r.URL.RawQuery != "" {
-		return nil, badRequest(errInvalidRequest, "parameters belong in the body, not the URI")
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	if err != nil {
@@ -196,12 +202,17 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if err != nil {
 		return nil, badRequest(errInvalidRequest, "the body is not a valid form")
 	}
+	return form, nil
+}
+
+// singleOnly refuses a repeated singleParams parameter.
+func singleOnly(form url.Values) error {
 	for _, name := range singleParams {
 		if len(form[name]) > 1 {
-			return nil, badRequest(errInvalidRequest, "the parameter "+name+" is repeated")
+			return badRequest(errInvalidRequest, "the parameter "+name+" is repeated")
 		}
 	}
-	return form, nil
+	return nil
 }
 
 // credentials are what a client presented to authenticate.
@@ -369,9 +380,7 @@ func (s *service) bearerError(w http.ResponseWriter, r *http.Request, t store.Te
 	pe, fault := faultOf(err)
 	if fault {
 		s.logFault(r.Context(), t, err)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(pe.status)
-		_, _ = w.Write([]byte(`{"error":"` + pe.code + `"}`))
+		writeErrorJSON(w, pe)
 		return
 	}
 	challenge := `Bearer realm="` + t.Name + `"`
@@ -383,6 +392,11 @@ func (s *service) bearerError(w http.ResponseWriter, r *http.Request, t store.Te
 		w.WriteHeader(pe.status)
 		return
 	}
+	writeErrorJSON(w, pe)
+}
+
+// writeErrorJSON writes the body of RFC 6749 section 5.2.
+func writeErrorJSON(w http.ResponseWriter, pe *protocolError) {
 	body, _ := json.Marshal(struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description,omitempty"`
