@@ -154,11 +154,12 @@ func AppState() Wiring {
 		}}
 }
 
-// OAuth wires the OAuth 2.0 and OpenID Connect function, whose token,
-// introspection and revocation endpoints authenticate clients with the
-// clients function.
+// OAuth wires the OAuth 2.0 and OpenID Connect function, which reads and
+// authenticates clients with the clients function, the browser's session
+// with the sessions function, and UserInfo's claims with the users
+// function.
 func OAuth() Wiring {
-	return Wiring{Name: oauth.FunctionName, Companions: []func() Wiring{Clients},
+	return Wiring{Name: oauth.FunctionName, Companions: []func() Wiring{Clients, Sessions, Users},
 		Build: func(p *Platform) *function.Function {
 			return oauth.Function(oauth.Deps{Store: p.Store, Cache: p.Cache, Key: p.OAuthKey,
 				Invoker: lateInvoker{p}, PublicURL: p.Config.PublicURL, Log: p.Log})
