@@ -12,9 +12,9 @@ import (
 	"github.com/wardhq/ward/shared/validate"
 )
 
-// Paths under an issuer ({base}/t/{tenant}). PathJWKS, the discovery
-// documents, token, introspection and revocation are served; the others
-// are named in the metadata for the endpoints to come.
+// Paths under an issuer ({base}/t/{tenant}). All are served but
+// end_session and device authorization, which the metadata names for the
+// endpoints to come.
 const (
 	PathJWKS          = "/t/{tenant}/jwks.json"
 	pathAuthorize     = "/oauth2/authorize"
@@ -46,8 +46,8 @@ const (
 
 // metadata is the provider's metadata: the members of OpenID Connect
 // Discovery 1.0 section 3 and RFC 8414 section 2, one document for both.
-// Every value is true of this server once its endpoints exist; until
-// then only jwks_uri answers.
+// Every value is true of this server once its endpoints exist; today
+// all answer but end_session and device authorization.
 type metadata struct {
 	Issuer                             string   `json:"issuer"`
 	AuthorizationEndpoint              string   `json:"authorization_endpoint"`
