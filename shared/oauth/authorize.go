@@ -109,6 +109,10 @@ func (s *service) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	var req authRequest
 	if params.Has("request_uri") {
 		req, err = s.takeRequest(r.Context(), t, params.Get("request_uri"), cl.ID)
+		if err == nil && !clients.MatchRedirectURI(cl.RedirectURIs, req.RedirectURI) {
+			// The client's registration changed since the request was kept.
+			err = badRequest(errInvalidRequest, "redirect_uri is not one registered for the client")
+		}
 		if err != nil {
 			s.writeErrorPage(w, r, t, err)
 			return

@@ -588,6 +588,20 @@ func TestPushedAuthorizationRequests(t *testing.T) {
 			t.Errorf("got %d %v", a.status, a.location)
 		}
 	})
+	t.Run("a redirect URI unregistered since the push", func(t *testing.T) {
+		moved := e.codeClient(t, e.a, clients.CreateInput{})
+		uri := push(t, moved, authQuery(moved, challenge)).body["request_uri"].(string)
+		only := []string{"https://app.example.com/other"}
+		if _, err := invoke.Call[clients.Client](context.Background(), e.inv,
+			clients.FunctionName, clients.OpUpdate, sysRoot, clients.UpdateInput{
+				TenantID: e.a.ID, ID: moved.id, RedirectURIs: &only}); err != nil {
+			t.Fatal(err)
+		}
+		a := e.authorize(t, "acme", form("client_id", moved.id, "request_uri", uri), cookie)
+		if a.status != http.StatusBadRequest || a.location != nil {
+			t.Errorf("got %d %v", a.status, a.location)
+		}
+	})
 	t.Run("an expired request_uri", func(t *testing.T) {
 		uri := push(t, c, authQuery(c, challenge)).body["request_uri"].(string)
 		e.clk.Add(61 * time.Second)
