@@ -14,7 +14,8 @@ const FunctionName = "clients"
 const (
 	// OpCreate, OpGet, OpList, OpUpdate, OpDelete and OpRotateSecret
 	// manage a tenant's OAuth clients: system administrators and the
-	// tenant's own.
+	// tenant's own. OpGet answers service callers too (the
+	// authorization endpoint).
 	OpCreate       = "clients.create"
 	OpGet          = "clients.get"
 	OpList         = "clients.list"

@@ -12,9 +12,9 @@ import (
 	"github.com/wardhq/ward/shared/validate"
 )
 
-// Paths under an issuer ({base}/t/{tenant}). PathJWKS, the discovery
-// documents, token, introspection and revocation are served; the others
-// are named in the metadata for the endpoints to come.
+// Paths under an issuer ({base}/t/{tenant}). All are served but
+// end_session and device authorization, which the metadata names for the
+// endpoints to come.
 const (
 	PathJWKS          = "/t/{tenant}/jwks.json"
 	pathAuthorize     = "/oauth2/authorize"
@@ -46,8 +46,8 @@ const (
 
 // metadata is the provider's metadata: the members of OpenID Connect
 // Discovery 1.0 section 3 and RFC 8414 section 2, one document for both.
-// Every value is true of this server once its endpoints exist; until
-// then only jwks_uri answers.
+// Every value is true of this server once its endpoints exist; today
+// all answer but end_session and device authorization.
 type metadata struct {
 	Issuer                             string   `json:"issuer"`
 	AuthorizationEndpoint              string   `json:"authorization_endpoint"`
@@ -73,6 +73,9 @@ type metadata struct {
 	RequestParameterSupported          bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported       bool     `json:"request_uri_parameter_supported"`
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests"`
+	// RFC 9207 section 3: every authorization response carries iss.
+	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
+	ClaimsParameterSupported                   bool `json:"claims_parameter_supported"`
 }
 
 // signingAlgs are the algorithms of the tenants' keys; OpenID Connect
@@ -106,8 +109,10 @@ func metadataFor(issuer string) metadata {
 		CodeChallengeMethodsSupported: []string{"S256"},
 		ACRValuesSupported:            []string{store.ACRPassword, store.ACRMultiFactor},
 		ClaimsSupported: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce",
-			"acr", "amr", "at_hash", "sid", "name", "email", "email_verified", "phone_number",
+			"acr", "amr", "azp", "at_hash", "sid", "name", "preferred_username", "given_name",
+			"family_name", "updated_at", "email", "email_verified", "phone_number",
 			"phone_number_verified", "locale"},
+		AuthorizationResponseISSParameterSupported: true,
 	}
 }
 

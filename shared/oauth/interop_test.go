@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/wardhq/ward/shared/clients"
+	"github.com/wardhq/ward/shared/store"
 )
 
 // TestOAuth2ClientCredentialsInterop has golang.org/x/oauth2, a client
@@ -102,4 +103,89 @@ func TestOAuth2ClientCredentialsInterop(t *testing.T) {
 			t.Fatalf("err = %v, want invalid_client (401)", err)
 		}
 	})
+}
+
+// TestAuthorizationCodeFlowInterop runs the code flow with PKCE as
+// golang.org/x/oauth2 drives it, from the authorization URL it builds to
+// the exchange, and has go-oidc discover the issuer, verify the ID token
+// (signature, issuer, audience, expiry, nonce, at_hash) and read UserInfo.
+func TestAuthorizationCodeFlowInterop(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	iss := e.srv.URL + "/t/acme"
+	u := e.user(t, e.a)
+	cookie := e.session(t, u, "1", e.clk.Now())
+	provider, err := oidc.NewProvider(ctx, iss)
+	if err != nil {
+		t.Fatalf("go-oidc refused the discovery document: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		in     clients.CreateInput
+		style  oauth2.AuthStyle
+		format string
+	}{
+		{"confidential client, client_secret_basic, JWT", clients.CreateInput{},
+			oauth2.AuthStyleInHeader, clients.FormatJWT},
+		{"public client, none, opaque", clients.CreateInput{Type: store.ClientPublic,
+			AccessTokenFormat: clients.FormatOpaque}, oauth2.AuthStyleInParams, clients.FormatOpaque},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := e.codeClient(t, e.a, tc.in)
+			cfg := oauth2.Config{ClientID: c.id, ClientSecret: c.secret,
+				Endpoint: oauth2.Endpoint{AuthURL: provider.Endpoint().AuthURL,
+					TokenURL: provider.Endpoint().TokenURL, AuthStyle: tc.style},
+				RedirectURL: appCallback, Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
+			verifier, state, nonce := oauth2.GenerateVerifier(), "s-"+c.id, "n-"+c.id
+			authURL := cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
+				oidc.Nonce(nonce))
+
+			a := e.browse(t, authURL, cookie)
+			if a.location == nil || a.location.Query().Get("state") != state ||
+				a.location.Query().Get("iss") != iss {
+				t.Fatalf("authorization response: %d %v %s", a.status, a.location, a.body)
+			}
+			tok, err := cfg.Exchange(ctx, a.location.Query().Get("code"),
+				oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatalf("x/oauth2 could not exchange the code: %v", err)
+			}
+
+			raw, _ := tok.Extra("id_token").(string)
+			idt, err := provider.Verifier(&oidc.Config{ClientID: c.id}).Verify(ctx, raw)
+			if err != nil {
+				t.Fatalf("go-oidc refused the ID token: %v", err)
+			}
+			if idt.Nonce != nonce || idt.Subject != u.ID {
+				t.Errorf("ID token nonce %q subject %q", idt.Nonce, idt.Subject)
+			}
+			if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+				t.Errorf("at_hash: %v", err)
+			}
+			if _, err := provider.Verifier(&oidc.Config{ClientID: "someone-else"}).Verify(ctx,
+				raw); err == nil {
+				t.Error("the ID token verified for another audience")
+			}
+
+			info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+			if err != nil {
+				t.Fatalf("go-oidc could not read UserInfo: %v", err)
+			}
+			if info.Subject != u.ID || info.Email != "ada@example.com" || !info.EmailVerified {
+				t.Errorf("UserInfo = %+v", info)
+			}
+
+			// The same code again: refused, and the first token revoked.
+			_, err = cfg.Exchange(ctx, a.location.Query().Get("code"),
+				oauth2.VerifierOption(verifier))
+			var re *oauth2.RetrieveError
+			if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+				t.Fatalf("replay: %v, want invalid_grant", err)
+			}
+			if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+				t.Error("the token of a replayed code still reads UserInfo")
+			}
+		})
+	}
 }

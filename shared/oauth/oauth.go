@@ -9,11 +9,22 @@
 //     /.well-known/oauth-authorization-server/t/{tenant});
 //   - the tenant's public signing keys: GET /t/{tenant}/jwks.json;
 //   - the token endpoint, POST /t/{tenant}/oauth2/token, with the
-//     client_credentials grant (RFC 6749 section 4.4) and the token
-//     exchange (RFC 8693, rfc8693.go: Ward's and trusted issuers' tokens
-//     in, access tokens with "act" or Ward sessions out, as each client's
-//     exchange policy allows), and JWT (RFC 9068) or opaque access tokens
-//     per client (token.go);
+//     client_credentials grant (RFC 6749 section 4.4) and the
+//     authorization_code grant with PKCE (section 4.1.3, RFC 7636;
+//     code.go), and JWT (RFC 9068) or opaque access tokens per client
+//     (token.go), with an ID token for openid (grant.go);
+//   - the authorization endpoint, GET and POST /t/{tenant}/oauth2/
+//     authorize (OpenID Connect Core section 3.1.2), response_type=code
+//     only, query or form_post, with iss in every answer (RFC 9207); the
+//     user is the hosted pages' session cookie (sessions.CookieName),
+//     and the browser goes to the login page and back when it falls
+//     short; pushed authorization requests, POST /t/{tenant}/oauth2/par
+//     (RFC 9126) (authorize.go);
+//   - UserInfo, GET and POST /t/{tenant}/oauth2/userinfo (OpenID Connect
+//     Core section 5.3; userinfo.go);
+//   - the token exchange (RFC 8693, rfc8693.go) at the token endpoint:
+//     Ward's and trusted issuers' tokens in, access tokens with "act" or
+//     Ward sessions out, as each client's exchange policy allows;
 //   - introspection (RFC 7662), POST /t/{tenant}/oauth2/introspect, and
 //     revocation (RFC 7009), POST /t/{tenant}/oauth2/revoke
 //     (introspect.go);
@@ -26,9 +37,11 @@
 // RFC 6749 section 5.2 JSON, written in one place (rfc6749.go).
 //
 // The metadata also names endpoints the server does not have yet
-// (authorize, userinfo, end_session, pushed authorization requests,
-// device authorization): a client following it gets 404 from them. Keys
-// are kept by package oauth/keys.
+// (end_session, device authorization) and grants it does not give yet
+// (refresh_token, device code, token exchange): a client following it
+// gets 404 or unsupported_grant_type. Consent is not asked yet:
+// consentNeeded (authorize.go) is where it will be, and answers that
+// none is needed. Keys are kept by package oauth/keys.
 //
 // Known shortcomings:
 //   - Opaque access tokens and the revocation set of JWTs live in the
@@ -43,6 +56,18 @@
 //   - With no public URL, the issuer is the request's own base: a JWT
 //     introspected through another host name than the one it was issued
 //     at is inactive.
+//   - Authorization codes, kept authorization requests and the markers
+//     of redeemed codes live in the cache only. A code replayed more than
+//     10 minutes after its redemption, or within the few cache round
+//     trips between taking it and marking it, is refused without its
+//     tokens being revoked.
+//   - The login page cannot be asked for a second factor: acr_values
+//     above the session's send the browser to sign in again, and the
+//     code is then issued with whatever acr that sign-in reached.
+//   - No consent, no account chooser (select_account signs in again), no
+//     refresh tokens, request objects or claims parameter.
+//   - UserInfo accepts any openid access token of the tenant, whatever
+//     its audience.
 //   - The token exchange does not check the subject token's own audience
 //     nor honour "may_act"; exchanges are neither audited nor rate-limited
 //     (docs/oauth.md lists the rest).
@@ -236,5 +261,11 @@ func (s *service) routes() http.Handler {
 	mux.Handle("POST /t/{tenant}"+pathToken, s.protocolHandler(s.serveToken))
 	mux.Handle("POST /t/{tenant}"+pathIntrospection, s.protocolHandler(s.serveIntrospect))
 	mux.Handle("POST /t/{tenant}"+pathRevocation, s.protocolHandler(s.serveRevoke))
+	mux.HandleFunc("GET /t/{tenant}"+pathAuthorize, s.serveAuthorize)
+	mux.HandleFunc("POST /t/{tenant}"+pathAuthorize, s.serveAuthorize)
+	mux.Handle("POST /t/{tenant}"+pathPAR, s.protocolHandler(s.servePAR))
+	mux.HandleFunc("GET /t/{tenant}"+pathUserinfo, s.serveUserInfo)
+	mux.HandleFunc("POST /t/{tenant}"+pathUserinfo, s.serveUserInfo)
+	mux.HandleFunc("OPTIONS /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	return mux
 }

@@ -26,8 +26,10 @@ import (
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/oauth"
 	"github.com/wardhq/ward/shared/oauth/keys"
+	"github.com/wardhq/ward/shared/sessions"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/store/bolt"
+	"github.com/wardhq/ward/shared/users"
 	"github.com/wardhq/ward/shared/validate"
 )
 
@@ -74,6 +76,9 @@ func newEnv(t testing.TB) *env {
 	function.Mount(mux, f)
 	e.inv.Register(f)
 	e.inv.Register(clients.Function(clients.Deps{Store: st, Now: e.clk.Now, Log: quiet}))
+	e.inv.Register(sessions.Function(sessions.Deps{Store: st, Cache: c, Now: e.clk.Now,
+		Log: quiet}))
+	e.inv.Register(users.Function(users.Deps{Store: st, Now: e.clk.Now, Log: quiet}))
 	for i, name := range []string{"acme", "beta"} {
 		tn, err := st.Tenants().Create(context.Background(), store.Tenant{ID: validate.NewID(),
 			Name: name, DisplayName: name, CreatedAt: e.clk.Now(), UpdatedAt: e.clk.Now()})

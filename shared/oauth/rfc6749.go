@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"io"
 	"log/slog"
 	"mime"
@@ -31,6 +32,21 @@ const (
 	errInvalidTarget        = "invalid_target"
 	errServerError          = "server_error"
 	errUnavailable          = "temporarily_unavailable"
+	// RFC 6749 sections 4.1.2.1 and 5.2 (authorization code).
+	errInvalidGrant            = "invalid_grant"
+	errUnsupportedResponseType = "unsupported_response_type"
+	errAccessDenied            = "access_denied"
+	// OpenID Connect Core 1.0 section 3.1.2.6.
+	errLoginRequired       = "login_required"
+	errInteractionRequired = "interaction_required"
+	errConsentRequired     = "consent_required"
+	errRequestNotSupported = "request_not_supported"
+	// RFC 9101 section 7 and RFC 9126 section 2.3: a request_uri that is
+	// unknown, expired, used or another client's.
+	errInvalidRequestURI = "invalid_request_uri"
+	// RFC 6750 section 3.1 (UserInfo).
+	errInvalidToken      = "invalid_token"
+	errInsufficientScope = "insufficient_scope"
 )
 
 // maxFormBytes bounds the body of a token, introspection or revocation
@@ -58,6 +74,28 @@ func (e *protocolError) Error() string {
 }
 
 func (e *protocolError) Unwrap() error { return e.cause }
+
+// faultOf is err as a protocol error: itself, or, for a fault of Ward,
+// temporarily_unavailable (503) for an unavailable dependency and
+// server_error (500) otherwise, which the caller logs.
+func faultOf(err error) (pe *protocolError, fault bool) {
+	if errors.As(err, &pe) {
+		return pe, false
+	}
+	pe = &protocolError{code: errServerError, description: "internal error",
+		status: http.StatusInternalServerError, cause: err}
+	if errs.CodeOf(err) == errs.Unavailable {
+		pe.code, pe.description = errUnavailable, "try again later"
+		pe.status = http.StatusServiceUnavailable
+	}
+	return pe, true
+}
+
+func (s *service) logFault(ctx context.Context, t store.Tenant, err error) {
+	s.log.LogAttrs(ctx, slog.LevelError, "oauth: request failed",
+		slog.String("tenant", t.ID), slog.String("request_id", function.RequestID(ctx)),
+		slog.String("error", err.Error()))
+}
 
 func badRequest(code, description string) *protocolError {
 	return &protocolError{code: code, description: description, status: http.StatusBadRequest}
@@ -99,8 +137,12 @@ func (s *service) protocolHandler(h func(r *http.Request, t store.Tenant, iss st
 			s.writeProtocolError(r.Context(), w, t, err)
 			return
 		}
+		status := http.StatusOK
+		if c, ok := out.(interface{ created() bool }); ok && c.created() {
+			status = http.StatusCreated
+		}
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(status)
 		_, _ = w.Write(b)
 	}
 }
@@ -111,48 +153,46 @@ func (s *service) protocolHandler(h func(r *http.Request, t store.Tenant, iss st
 // without their text reaching the client.
 func (s *service) writeProtocolError(ctx context.Context, w http.ResponseWriter, t store.Tenant,
 	err error) {
-	var pe *protocolError
-	if !errors.As(err, &pe) {
-		pe = &protocolError{code: errServerError, description: "internal error",
-			status: http.StatusInternalServerError, cause: err}
-		if errs.CodeOf(err) == errs.Unavailable {
-			pe.code, pe.description = errUnavailable, "try again later"
-			pe.status = http.StatusServiceUnavailable
-		}
-		s.log.LogAttrs(ctx, slog.LevelError, "oauth: request failed",
-			slog.String("tenant", t.ID), slog.String("request_id", function.RequestID(ctx)),
-			slog.String("error", err.Error()))
+	pe, fault := faultOf(err)
+	if fault {
+		s.logFault(ctx, t, err)
 	}
 	if pe.basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+t.Name+`", charset="UTF-8"`)
 	}
-	body, _ := json.Marshal(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description,omitempty"`
-	}{pe.code, pe.description})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(pe.status)
-	_, _ = w.Write(body)
+	writeErrorJSON(w, pe)
 }
 
 // singleParams may appear at most once in a request (RFC 6749 section
 // 3.2 and 3.1; RFC 7662 and RFC 7009 inherit the rule). "resource" may
 // repeat (RFC 8707 section 2).
 var singleParams = []string{"grant_type", "scope", "client_id", "client_secret",
-	"client_assertion", "client_assertion_type", "token", "token_type_hint"}
+	"client_assertion", "client_assertion_type", "token", "token_type_hint", "code",
+	"redirect_uri", "code_verifier", "response_type", "response_mode", "state", "nonce",
+	"code_challenge", "code_challenge_method", "prompt", "max_age", "acr_values", "login_hint",
+	"request_uri", "request", "access_token"}
 
 // readForm reads the body of a POST as application/x-www-form-urlencoded
 // (RFC 6749 section 3.2), the only encoding the endpoints take.
 // Parameters in the query are refused: client credentials must not travel
 // in a URI (RFC 6749 section 2.3.1).
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	if r.URL.RawQuery != "" {
+		return nil, badRequest(errInvalidRequest, "parameters belong in the body, not the URI")
+	}
+	form, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return form, singleOnly(form)
+}
+
+// readBody reads a form body, of at most maxFormBytes.
+func readBody(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return nil, badRequest(errInvalidRequest,
 			"the body must be application/x-www-form-urlencoded")
-	}
-	if r.URL.RawQuery != "" {
-		return nil, badRequest(errInvalidRequest, "parameters belong in the body, not the URI")
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	if err != nil {
@@ -162,12 +202,17 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if err != nil {
 		return nil, badRequest(errInvalidRequest, "the body is not a valid form")
 	}
+	return form, nil
+}
+
+// singleOnly refuses a repeated singleParams parameter.
+func singleOnly(form url.Values) error {
 	for _, name := range singleParams {
 		if len(form[name]) > 1 {
-			return nil, badRequest(errInvalidRequest, "the parameter "+name+" is repeated")
+			return badRequest(errInvalidRequest, "the parameter "+name+" is repeated")
 		}
 	}
-	return form, nil
+	return nil
 }
 
 // credentials are what a client presented to authenticate.
@@ -281,4 +326,82 @@ func (s *service) authenticateClient(r *http.Request, t store.Tenant, form url.V
 		return clients.Client{}, invalidClient("client authentication failed")
 	}
 	return cl, nil
+}
+
+// errorPage is what the authorization endpoint shows when it cannot
+// redirect: before the client and its redirect URI are known, an error
+// goes to the person at the browser, never to an unchecked URI (RFC 6749
+// section 4.1.2.1; RFC 9700 section 4.11.2 on open redirectors).
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign-in request refused</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>This sign-in request cannot be used</h1>
+<p>{{.Description}}</p>
+<p>Go back to the application and try again. Error: <code>{{.Code}}</code></p>
+</main></body></html>
+`))
+
+// writeErrorPage answers err as an HTML page. Faults of Ward are logged
+// and shown without their text.
+func (s *service) writeErrorPage(w http.ResponseWriter, r *http.Request, t store.Tenant,
+	err error) {
+	pe, fault := faultOf(err)
+	if fault {
+		s.logFault(r.Context(), t, err)
+	}
+	setPageHeaders(w, pageCSP)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(pe.status)
+	_ = errorPage.Execute(w, struct{ Code, Description string }{pe.code, pe.description})
+}
+
+// authorizationError is the error an authorization response carries to
+// the client's redirect URI (RFC 6749 section 4.1.2.1), with iss (RFC
+// 9207 section 2). A fault of Ward is logged and sent as server_error or
+// temporarily_unavailable, without its text.
+func (s *service) authorizationError(r *http.Request, t store.Tenant, err error) url.Values {
+	pe, fault := faultOf(err)
+	if fault {
+		s.logFault(r.Context(), t, err)
+	}
+	v := url.Values{"error": {pe.code}}
+	if pe.description != "" {
+		v.Set("error_description", pe.description)
+	}
+	return v
+}
+
+// bearerError answers a protected resource's refusal (RFC 6750 section
+// 3): the challenge in WWW-Authenticate, and the same as JSON. A request
+// without any token gets the challenge without an error code (section
+// 3.1).
+func (s *service) bearerError(w http.ResponseWriter, r *http.Request, t store.Tenant,
+	err error) {
+	pe, fault := faultOf(err)
+	if fault {
+		s.logFault(r.Context(), t, err)
+		writeErrorJSON(w, pe)
+		return
+	}
+	challenge := `Bearer realm="` + t.Name + `"`
+	if pe.code != "" {
+		challenge += `, error="` + pe.code + `", error_description="` + pe.description + `"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	if pe.code == "" {
+		w.WriteHeader(pe.status)
+		return
+	}
+	writeErrorJSON(w, pe)
+}
+
+// writeErrorJSON writes the body of RFC 6749 section 5.2.
+func writeErrorJSON(w http.ResponseWriter, pe *protocolError) {
+	body, _ := json.Marshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{pe.code, pe.description})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(pe.status)
+	_, _ = w.Write(body)
 }

@@ -103,6 +103,9 @@ type party struct {
 	scope  []string
 	scoped bool
 	act    *actClaim
+	// signIn is how a Ward subject signed in (auth_time, acr, amr, sid),
+	// carried over to the new token; never another issuer's word.
+	signIn accessClaims
 	// Of a trusted issuer's token: the issuer, the mapped user ("" when
 	// none) and how the user signed in there.
 	ti       store.TrustedIssuer
@@ -194,7 +197,8 @@ func (s *service) serveTokenExchange(r *http.Request, t store.Tenant, iss string
 	}
 	claims := accessClaims{Issuer: iss, Subject: sub.subject, Audience: aud,
 		Expiry: now.Add(ttl).Unix(), IssuedAt: now.Unix(), ID: randomString(16),
-		ClientID: cl.ID, Scope: scope, Act: act}
+		ClientID: cl.ID, Scope: scope, Act: act, AuthTime: sub.signIn.AuthTime,
+		ACR: sub.signIn.ACR, AMR: sub.signIn.AMR, SessionID: sub.signIn.SessionID}
 	token, err := s.issue(ctx, t, cl.AccessTokenFormat, claims, ttl)
 	if err != nil {
 		return nil, err
@@ -225,8 +229,9 @@ func (s *service) exchangeParty(ctx context.Context, t store.Tenant, iss string,
 		if !slices.Contains(pol.Issuers, store.ExchangeSelf) {
 			return party{}, badToken("the client may not exchange this issuer's tokens")
 		}
-		// Ward issues no ID tokens yet, and its JWT access tokens are
-		// access tokens, whichever type the client calls them.
+		// Ward's own ID tokens are not taken: they tell the client that
+		// asked for them who signed in, and are no credential to pass on
+		// (lookup refuses any typ but at+jwt as well).
 		if typ == TokenTypeIDToken {
 			return party{}, badToken("the token is not an ID token")
 		}
@@ -238,7 +243,9 @@ func (s *service) exchangeParty(ctx context.Context, t store.Tenant, iss string,
 			return party{}, badToken("the token is not active")
 		}
 		return party{subject: c.Subject, actSubject: c.Subject, self: true, expiry: c.Expiry,
-			scope: strings.Fields(c.Scope), scoped: true, act: c.Act}, nil
+			scope: strings.Fields(c.Scope), scoped: true, act: c.Act,
+			signIn: accessClaims{AuthTime: c.AuthTime, ACR: c.ACR, AMR: c.AMR,
+				SessionID: c.SessionID}}, nil
 	}
 	if claimed == "" || !slices.Contains(pol.Issuers, claimed) {
 		return party{}, badToken("the client may not exchange this issuer's tokens")

@@ -29,14 +29,12 @@ const grantExchange = clients.GrantTokenExchange
 
 var sysService = function.Caller{Subject: "test", Roles: []string{function.RoleService}}
 
-// exchangeEnv is the server of newEnv with the trusted issuers and the
-// sessions functions beside it, as platform.OAuth wires them.
+// exchangeEnv is the server of newEnv (with sessions) with the trusted
+// issuers function beside it too, as platform.OAuth wires them.
 func exchangeEnv(t testing.TB) *env {
 	t.Helper()
 	e := newEnv(t)
 	e.inv.Register(issuers.Function(issuers.Deps{Store: e.st, Now: e.clk.Now, Log: quiet}))
-	e.inv.Register(sessions.Function(sessions.Deps{Store: e.st, Cache: e.cache, Invoker: e.inv,
-		Now: e.clk.Now, Log: quiet}))
 	return e
 }
 
@@ -494,4 +492,31 @@ func TestExchangeRefusesBadRequests(t *testing.T) {
 		refused(t, e.exchange(t, c, "subject_token", fresh, "subject_token_type", at),
 			"unauthorized_client")
 	})
+}
+
+func TestExchangeKeepsTheUsersSignIn(t *testing.T) {
+	e := exchangeEnv(t)
+	c := e.codeClient(t, e.a, clients.CreateInput{})
+	u := e.user(t, e.a)
+	cookie := e.session(t, u, store.ACRMultiFactor, e.clk.Now())
+	verifier, challenge := pkce()
+	code := e.codeOf(t, e.authorize(t, "acme", authQuery(c, challenge, "scope", "read"), cookie))
+	a := e.redeem(t, c, false, "code", code, "code_verifier", verifier)
+	if a.status != http.StatusOK {
+		t.Fatalf("token: %d %s", a.status, a.raw)
+	}
+	_, before := e.verifyJWT(t, "acme", a.body["access_token"].(string))
+
+	x := e.exchanger(t, store.ExchangePolicy{Issuers: []string{store.ExchangeSelf},
+		Audiences: []string{"billing"}, Impersonation: true})
+	after := e.exchanged(t, e.exchange(t, x, "subject_token", a.body["access_token"].(string),
+		"subject_token_type", oauth.TokenTypeAccessToken, "audience", "billing"))
+	for _, k := range []string{"sub", "acr", "amr", "auth_time", "sid"} {
+		if before[k] == nil || !cmp.Equal(before[k], after[k]) {
+			t.Errorf("claim %s = %v after the exchange, %v before", k, after[k], before[k])
+		}
+	}
+	if after["scope"] != "read" || after["aud"] != "billing" || after["client_id"] != x.id {
+		t.Errorf("exchanged token: %v", after)
+	}
 }

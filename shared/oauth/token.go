@@ -70,6 +70,12 @@ type accessClaims struct {
 	ID       string   `json:"jti"`
 	ClientID string   `json:"client_id"`
 	Scope    string   `json:"scope,omitempty"`
+	// A user's token carries how the user signed in (RFC 9068 section
+	// 2.2.1) and the session (sid, as OpenID Connect's ID token has it).
+	AuthTime  int64    `json:"auth_time,omitempty"`
+	ACR       string   `json:"acr,omitempty"`
+	AMR       []string `json:"amr,omitempty"`
+	SessionID string   `json:"sid,omitempty"`
 	// Act names who acts for the subject (RFC 8693 section 4.1), in
 	// tokens made by the token exchange with an actor token (rfc8693.go).
 	Act *actClaim `json:"act,omitempty"`
@@ -88,12 +94,16 @@ type tokenResponse struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope,omitempty"`
+	// IDToken is OpenID Connect Core section 3.1.3.3's; RefreshToken is
+	// set where grant.go marks it.
+	IDToken      string `json:"id_token,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
 // serveToken is the token endpoint (RFC 6749 section 3.2). It grants
-// client_credentials (section 4.4) and the token exchange (RFC 8693,
-// rfc8693.go); the other grants discovery names are
-// unsupported_grant_type until they exist.
+// client_credentials (section 4.4), authorization_code (section 4.1.3,
+// code.go) and the token exchange (RFC 8693, rfc8693.go); the other
+// grants discovery names are unsupported_grant_type until they exist.
 func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form url.Values) (
 	any, error) {
 	cl, err := s.authenticateClient(r, t, form, false)
@@ -104,11 +114,19 @@ func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form u
 	case "":
 		return nil, badRequest(errInvalidRequest, "grant_type is required")
 	case clients.GrantClientCredentials:
+		return s.grantClientCredentials(r, t, iss, form, cl)
+	case clients.GrantAuthorizationCode:
+		return s.grantAuthorizationCode(r, t, iss, form, cl)
 	case clients.GrantTokenExchange:
 		return s.serveTokenExchange(r, t, iss, form, cl)
 	default:
 		return nil, badRequest(errUnsupportedGrantType, "the grant type is not supported")
 	}
+}
+
+// grantClientCredentials is RFC 6749 section 4.4.
+func (s *service) grantClientCredentials(r *http.Request, t store.Tenant, iss string,
+	form url.Values, cl clients.Client) (any, error) {
 	// RFC 6749 section 4.4: confidential clients only. The registry gives
 	// the grant to none other, and a public client authenticated with
 	// "none" is refused here all the same.
@@ -149,11 +167,23 @@ func lifetime(seconds int64) time.Duration {
 // the cache keeps for its lifetime.
 func (s *service) issue(ctx context.Context, t store.Tenant, format string, c accessClaims,
 	ttl time.Duration) (string, error) {
+	return s.issueAs(ctx, t, format, c, ttl, "")
+}
+
+// newOpaqueToken makes an opaque access token.
+func newOpaqueToken() string { return OpaqueTokenPrefix + randomString(32) }
+
+// issueAs is issue with the opaque token made beforehand (empty: made
+// here), for a caller that must know it before it exists.
+func (s *service) issueAs(ctx context.Context, t store.Tenant, format string, c accessClaims,
+	ttl time.Duration, token string) (string, error) {
 	if format == clients.FormatOpaque {
 		if s.cache == nil {
 			return "", errs.New(errs.Unavailable, "no cache for opaque tokens")
 		}
-		token := OpaqueTokenPrefix + randomString(32)
+		if token == "" {
+			token = newOpaqueToken()
+		}
 		b, err := json.Marshal(opaqueRecord{TenantID: t.ID, Claims: c})
 		if err != nil {
 			return "", errs.Wrap(errs.Internal, err, "internal error")

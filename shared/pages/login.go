@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wardhq/ward/shared/authn"
 	"github.com/wardhq/ward/shared/errs"
@@ -57,6 +58,9 @@ func (s *service) clientOf(w http.ResponseWriter, r *http.Request) authn.Client 
 	return authn.Client{IP: httpx.ClientIP(r), UserAgent: r.UserAgent(), DeviceID: s.deviceOf(w, r)}
 }
 
+// maxLoginHint bounds the login_hint the page takes.
+const maxLoginHint = 256
+
 // loginURL is the login page, keeping return_to.
 func loginURL(tenant, returnTo string, extra url.Values) string {
 	q := url.Values{}
@@ -89,14 +93,27 @@ func (s *service) loginGet(ctx context.Context, req *request) {
 		req.refuseReturnTo()
 		return
 	}
+	// login_hint (OpenID Connect Core section 3.1.2.1, passed on by the
+	// authorization endpoint) prefills the username; it is only a hint.
+	hint := q.Get("login_hint")
+	if len(hint) > maxLoginHint || !utf8.ValidString(hint) {
+		hint = ""
+	}
 	if q.Has("restart") {
 		s.setCookie(req.w, cookieFlow, "", -1, http.SameSiteStrictMode)
-		http.Redirect(req.w, req.r, loginURL(req.tenant.Name, rt, nil), http.StatusSeeOther)
+		var extra url.Values
+		if hint != "" {
+			extra = url.Values{"login_hint": {hint}}
+		}
+		http.Redirect(req.w, req.r, loginURL(req.tenant.Name, rt, extra), http.StatusSeeOther)
 		return
 	}
 
 	p := req.page("Sign in")
 	p.ReturnTo = rt
+	if hint != "" {
+		p.Values["username"] = hint
+	}
 	out, ref, err := s.currentFlow(ctx, req)
 	if err != nil {
 		s.fault(req.w, req.r, err)

@@ -715,3 +715,21 @@ func TestAnEndedFlowStartsAgainWithTheReason(t *testing.T) {
 		t.Error("a session from an ended flow")
 	}
 }
+
+func TestLoginHintPrefillsTheUsername(t *testing.T) {
+	e := newEnv(t)
+	page := e.get("/t/acme/login?" + url.Values{"login_hint": {`ada"><b>`}}.Encode())
+	if !strings.Contains(page.body, `value="ada&#34;&gt;&lt;b&gt;"`) {
+		t.Errorf("the username is not prefilled (escaped):\n%s", page.body)
+	}
+	restart := e.get("/t/acme/login?" + url.Values{"login_hint": {"ada"}, "restart": {"1"},
+		"return_to": {"/app"}}.Encode())
+	u, err := url.Parse(restart.Header.Get("Location"))
+	if err != nil || u.Query().Get("login_hint") != "ada" || u.Query().Get("return_to") != "/app" {
+		t.Errorf("restart loses login_hint: %q", restart.Header.Get("Location"))
+	}
+	long := e.get("/t/acme/login?login_hint=" + strings.Repeat("a", 300))
+	if strings.Contains(long.body, strings.Repeat("a", 300)) {
+		t.Error("an overlong login_hint is shown")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wardhq/ward/shared/sessions"
 	"github.com/wardhq/ward/shared/store"
 )
 
@@ -66,7 +67,7 @@ func secureHeaders(next http.Handler) http.Handler {
 //   - ward_device: a random device ID, 400 days, which authn's risk
 //     scoring recognises (it keeps only a hash). SameSite=Strict.
 const (
-	cookieSession = "ward_session"
+	cookieSession = sessions.CookieBase
 	cookieFlow    = "ward_flow"
 	cookieCSRF    = "ward_csrf"
 	cookieDevice  = "ward_device"
@@ -76,6 +77,9 @@ const (
 const deviceLifetime = 400 * 24 * time.Hour
 
 func (s *service) cookieName(base string) string {
+	if base == cookieSession {
+		return sessions.CookieName(s.https) // the OAuth endpoints read it too
+	}
 	if s.https {
 		return "__Host-" + base
 	}

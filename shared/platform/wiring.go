@@ -154,13 +154,14 @@ func AppState() Wiring {
 		}}
 }
 
-// OAuth wires the OAuth 2.0 and OpenID Connect function, whose token,
-// introspection and revocation endpoints authenticate clients with the
-// clients function; the token exchange verifies trusted issuers' tokens
-// with the issuers function and starts sessions with the sessions one.
+// OAuth wires the OAuth 2.0 and OpenID Connect function, which reads and
+// authenticates clients with the clients function, the browser's session
+// with the sessions function, and UserInfo's claims with the users
+// function; the token exchange verifies trusted issuers' tokens with the
+// issuers function and starts sessions with the sessions one.
 func OAuth() Wiring {
 	return Wiring{Name: oauth.FunctionName,
-		Companions: []func() Wiring{Clients, Issuers, Sessions},
+		Companions: []func() Wiring{Clients, Sessions, Users, Issuers},
 		Build: func(p *Platform) *function.Function {
 			return oauth.Function(oauth.Deps{Store: p.Store, Cache: p.Cache, Key: p.OAuthKey,
 				Invoker: lateInvoker{p}, PublicURL: p.Config.PublicURL, Log: p.Log})

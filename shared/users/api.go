@@ -12,7 +12,7 @@ const FunctionName = "users"
 // Operation names.
 const (
 	OpCreate = "users.create"
-	OpGet    = "users.get"
+	OpGet    = "users.get" // also for service callers (the UserInfo endpoint)
 	OpList   = "users.list"
 	OpUpdate = "users.update"
 	OpDelete = "users.delete"
