@@ -127,6 +127,7 @@ func Function(d Deps) *function.Function {
 	f := function.New(FunctionName)
 	function.Op(f, OpRotateKeys, s.rotateKeys)
 	function.Op(f, OpListKeys, s.listKeys)
+	function.Op(f, OpRevokeGrants, s.revokeGrants)
 	f.Routes = s.routes()
 	f.Patterns = Patterns
 	return f

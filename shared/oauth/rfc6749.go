@@ -28,6 +28,7 @@ const (
 	errUnauthorizedClient   = "unauthorized_client"
 	errUnsupportedGrantType = "unsupported_grant_type"
 	errInvalidScope         = "invalid_scope"
+	errInvalidGrant         = "invalid_grant"
 	errInvalidTarget        = "invalid_target"
 	errServerError          = "server_error"
 	errUnavailable          = "temporarily_unavailable"
@@ -139,7 +140,7 @@ func (s *service) writeProtocolError(ctx context.Context, w http.ResponseWriter,
 // 3.2 and 3.1; RFC 7662 and RFC 7009 inherit the rule). "resource" may
 // repeat (RFC 8707 section 2).
 var singleParams = []string{"grant_type", "scope", "client_id", "client_secret",
-	"client_assertion", "client_assertion_type", "token", "token_type_hint"}
+	"client_assertion", "client_assertion_type", "token", "token_type_hint", "refresh_token"}
 
 // readForm reads the body of a POST as application/x-www-form-urlencoded
 // (RFC 6749 section 3.2), the only encoding the endpoints take.

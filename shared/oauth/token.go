@@ -88,8 +88,9 @@ type tokenResponse struct {
 }
 
 // serveToken is the token endpoint (RFC 6749 section 3.2). It grants
-// client_credentials (section 4.4) only; the other grants discovery names
-// are unsupported_grant_type until they exist.
+// client_credentials (section 4.4) and refresh_token (section 6,
+// refresh.go); the other grants discovery names are
+// unsupported_grant_type until they exist.
 func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form url.Values) (
 	any, error) {
 	cl, err := s.authenticateClient(r, t, form, false)
@@ -100,8 +101,11 @@ func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form u
 	case "":
 		return nil, badRequest(errInvalidRequest, "grant_type is required")
 	case clients.GrantClientCredentials:
+	case clients.GrantRefreshToken:
+		return s.refreshGrantType(r, t, iss, form, cl)
 	default:
-		return nil, badRequest(errUnsupportedGrantType, "only client_credentials is granted")
+		return nil, badRequest(errUnsupportedGrantType,
+			"only client_credentials and refresh_token are granted")
 	}
 	// RFC 6749 section 4.4: confidential clients only. The registry gives
 	// the grant to none other, and a public client authenticated with
