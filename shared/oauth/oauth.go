@@ -9,13 +9,19 @@
 //     /.well-known/oauth-authorization-server/t/{tenant});
 //   - the tenant's public signing keys: GET /t/{tenant}/jwks.json;
 //   - the token endpoint, POST /t/{tenant}/oauth2/token, with the
-//     client_credentials grant (RFC 6749 section 4.4) only, and JWT (RFC
-//     9068) or opaque access tokens per client (token.go);
+//     client_credentials grant (RFC 6749 section 4.4) and JWT (RFC 9068)
+//     or opaque access tokens per client (token.go), and the
+//     refresh_token grant (section 6) with rotation on every use and
+//     reuse detection (RFC 9700 section 4.14.2) over durable families of
+//     refresh tokens (refresh.go);
 //   - introspection (RFC 7662), POST /t/{tenant}/oauth2/introspect, and
 //     revocation (RFC 7009), POST /t/{tenant}/oauth2/revoke
-//     (introspect.go);
+//     (introspect.go), of access tokens and refresh tokens (a refresh
+//     token's revocation revokes its family);
 //   - operations for administrators: rotate and list the signing keys
-//     (OpRotateKeys, OpListKeys).
+//     (OpRotateKeys, OpListKeys); and, for a user, their administrators
+//     and services, revoke the user's refresh token families
+//     (OpRevokeGrants).
 //
 // Clients authenticate with client_secret_basic or client_secret_post,
 // checked by the clients function (clients.authenticate, through the
@@ -40,6 +46,11 @@
 //   - With no public URL, the issuer is the request's own base: a JWT
 //     introspected through another host name than the one it was issued
 //     at is inactive.
+//   - A session-bound refresh token family is checked against the
+//     session store record directly: the sessions function has no
+//     operation that tells a service whether a session ID is live.
+//     Revoking a family leaves the access tokens it issued valid until
+//     they expire. OpRevokeGrants has no GraphQL field yet.
 package oauth
 
 import (

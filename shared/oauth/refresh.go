@@ -103,7 +103,10 @@ func refreshHash(token string) string {
 
 // newRefreshFamily starts a family for a user's grant to a client and
 // returns its first refresh token. The authorization code flow calls it
-// once the code is redeemed by a client holding the refresh_token grant.
+// once the code is redeemed, for a client holding the refresh_token
+// grant (it checks that first: a client without it is a caller's
+// mistake here, PERMISSION_DENIED, which the token endpoint would answer
+// as server_error).
 func (s *service) newRefreshFamily(ctx context.Context, t store.Tenant, g refreshGrant) (
 	string, error) {
 	if !slices.Contains(g.Client.GrantTypes, clients.GrantRefreshToken) {

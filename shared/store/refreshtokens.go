@@ -116,7 +116,8 @@ type RefreshTokens interface {
 // returns it as backends keep it: times in UTC cut to the millisecond,
 // slices copied (nil when empty), Revoked false.
 func CheckRefreshFamily(f RefreshFamily, now time.Time) (RefreshFamily, error) {
-	f.AuthTime, f.CreatedAt, f.ExpiresAt = refreshMS(f.AuthTime), refreshMS(f.CreatedAt), refreshMS(f.ExpiresAt)
+	f.AuthTime, f.CreatedAt = refreshMS(f.AuthTime), refreshMS(f.CreatedAt)
+	f.ExpiresAt = refreshMS(f.ExpiresAt)
 	f.Audience, f.AMR = cloneOrNil(f.Audience), cloneOrNil(f.AMR)
 	f.Revoked = false
 	text := func(field, s string, max int) error {

@@ -281,7 +281,9 @@ func refreshBad(t *testing.T, e *env) {
 		}},
 		{"a malformed client", func(f *store.RefreshFamily, _ *store.RefreshToken) { f.ClientID = "" }},
 		{"a malformed user", func(f *store.RefreshFamily, _ *store.RefreshToken) { f.UserID = "u" }},
-		{"a malformed session", func(f *store.RefreshFamily, _ *store.RefreshToken) { f.SessionID = "s" }},
+		{"a malformed session", func(f *store.RefreshFamily, _ *store.RefreshToken) {
+			f.SessionID = "s"
+		}},
 		{"a malformed hash", func(_ *store.RefreshFamily, tok *store.RefreshToken) { tok.Hash = "AB" }},
 		{"a token of another family", func(_ *store.RefreshFamily, tok *store.RefreshToken) {
 			tok.FamilyID = newID()
