@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
@@ -343,8 +345,9 @@ func TestRevokeGrantsOperation(t *testing.T) {
 	}
 	stranger := function.Caller{Subject: validate.NewID(), Tenant: e.a.ID,
 		Roles: []string{function.RoleUser}}
-	if _, err := call(stranger, oauth.RevokeGrantsInput{TenantID: e.a.ID, UserID: u.ID}); err == nil {
-		t.Error("another user revoked alice's grants")
+	if _, err := call(stranger, oauth.RevokeGrantsInput{TenantID: e.a.ID,
+		UserID: u.ID}); !errors.Is(err, errs.ErrPermissionDenied) {
+		t.Errorf("another user: %v, want PERMISSION_DENIED", err)
 	}
 	if _, err := call(tenantAdmin(e.b.ID), oauth.RevokeGrantsInput{TenantID: e.a.ID,
 		UserID: u.ID}); !errors.Is(err, errs.ErrNotFound) {
@@ -380,5 +383,54 @@ func TestRevokeGrantsOperation(t *testing.T) {
 	}
 	if found != 2 {
 		t.Errorf("%d oauthGrant.revoke events, want 2", found)
+	}
+}
+
+// TestOAuth2RefreshInterop has golang.org/x/oauth2 refresh an expired
+// token twice against a real HTTP server, keeping the rotated refresh
+// token as it goes; the first refresh token, presented again, is
+// invalid_grant as x/oauth2 reads it, and the family is gone.
+func TestOAuth2RefreshInterop(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		public bool
+		style  oauth2.AuthStyle
+	}{
+		{"a confidential client with client_secret_basic", false, oauth2.AuthStyleInHeader},
+		{"a public client", true, oauth2.AuthStyleInParams},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := e.refreshClient(t, e.a, tc.public)
+			first := e.grant(t, e.a, c, validate.NewID(), "")
+			cfg := oauth2.Config{ClientID: c.id, ClientSecret: c.secret,
+				Endpoint: oauth2.Endpoint{TokenURL: e.srv.URL + "/t/acme/oauth2/token",
+					AuthStyle: tc.style}}
+			expired := &oauth2.Token{RefreshToken: first, Expiry: time.Now().Add(-time.Minute)}
+			tok, err := cfg.TokenSource(ctx, expired).Token()
+			if err != nil {
+				t.Fatalf("x/oauth2 could not refresh: %v", err)
+			}
+			if tok.AccessToken == "" || tok.RefreshToken == first || tok.Expiry.IsZero() {
+				t.Fatalf("refreshed token %+v", tok)
+			}
+			tok.Expiry = time.Now().Add(-time.Minute)
+			tok2, err := cfg.TokenSource(ctx, tok).Token()
+			if err != nil || tok2.RefreshToken == tok.RefreshToken {
+				t.Fatalf("second refresh: %+v, %v", tok2, err)
+			}
+
+			_, err = cfg.TokenSource(ctx, expired).Token()
+			var re *oauth2.RetrieveError
+			if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+				t.Fatalf("the spent token again: %v, want invalid_grant", err)
+			}
+			tok2.Expiry = time.Now().Add(-time.Minute)
+			if _, err := cfg.TokenSource(ctx, tok2).Token(); !errors.As(err, &re) ||
+				re.ErrorCode != "invalid_grant" {
+				t.Errorf("the newest token after the reuse: %v, want invalid_grant", err)
+			}
+		})
 	}
 }
