@@ -22,11 +22,17 @@
 //     (RFC 9126) (authorize.go);
 //   - UserInfo, GET and POST /t/{tenant}/oauth2/userinfo (OpenID Connect
 //     Core section 5.3; userinfo.go);
+//   - the refresh_token grant (section 6) with rotation on every use and
+//     reuse detection (RFC 9700 section 4.14.2) over durable families of
+//     refresh tokens (refresh.go);
 //   - introspection (RFC 7662), POST /t/{tenant}/oauth2/introspect, and
 //     revocation (RFC 7009), POST /t/{tenant}/oauth2/revoke
-//     (introspect.go);
+//     (introspect.go), of access tokens and refresh tokens (a refresh
+//     token's revocation revokes its family);
 //   - operations for administrators: rotate and list the signing keys
-//     (OpRotateKeys, OpListKeys).
+//     (OpRotateKeys, OpListKeys); and, for a user, their administrators
+//     and services, revoke the user's refresh token families
+//     (OpRevokeGrants).
 //
 // Clients authenticate with client_secret_basic or client_secret_post,
 // checked by the clients function (clients.authenticate, through the
@@ -62,9 +68,14 @@
 //     above the session's send the browser to sign in again, and the
 //     code is then issued with whatever acr that sign-in reached.
 //   - No consent, no account chooser (select_account signs in again), no
-//     refresh tokens, request objects or claims parameter.
+//     request objects or claims parameter.
 //   - UserInfo accepts any openid access token of the tenant, whatever
 //     its audience.
+//   - A session-bound refresh token family is checked against the
+//     session store record directly: the sessions function has no
+//     operation that tells a service whether a session ID is live.
+//     Revoking a family leaves the access tokens it issued valid until
+//     they expire. OpRevokeGrants has no GraphQL field yet.
 package oauth
 
 import (
@@ -152,6 +163,7 @@ func Function(d Deps) *function.Function {
 	f := function.New(FunctionName)
 	function.Op(f, OpRotateKeys, s.rotateKeys)
 	function.Op(f, OpListKeys, s.listKeys)
+	function.Op(f, OpRevokeGrants, s.revokeGrants)
 	f.Routes = s.routes()
 	f.Patterns = Patterns
 	return f

@@ -29,11 +29,11 @@ const (
 	errUnauthorizedClient   = "unauthorized_client"
 	errUnsupportedGrantType = "unsupported_grant_type"
 	errInvalidScope         = "invalid_scope"
+	errInvalidGrant         = "invalid_grant"
 	errInvalidTarget        = "invalid_target"
 	errServerError          = "server_error"
 	errUnavailable          = "temporarily_unavailable"
 	// RFC 6749 sections 4.1.2.1 and 5.2 (authorization code).
-	errInvalidGrant            = "invalid_grant"
 	errUnsupportedResponseType = "unsupported_response_type"
 	errAccessDenied            = "access_denied"
 	// OpenID Connect Core 1.0 section 3.1.2.6.
@@ -170,7 +170,7 @@ var singleParams = []string{"grant_type", "scope", "client_id", "client_secret",
 	"client_assertion", "client_assertion_type", "token", "token_type_hint", "code",
 	"redirect_uri", "code_verifier", "response_type", "response_mode", "state", "nonce",
 	"code_challenge", "code_challenge_method", "prompt", "max_age", "acr_values", "login_hint",
-	"request_uri", "request", "access_token"}
+	"request_uri", "request", "access_token", "refresh_token"}
 
 // readForm reads the body of a POST as application/x-www-form-urlencoded
 // (RFC 6749 section 3.2), the only encoding the endpoints take.

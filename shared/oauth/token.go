@@ -98,9 +98,9 @@ type tokenResponse struct {
 }
 
 // serveToken is the token endpoint (RFC 6749 section 3.2). It grants
-// client_credentials (section 4.4) and authorization_code (section 4.1.3,
-// code.go); the other grants discovery names are unsupported_grant_type
-// until they exist.
+// client_credentials (section 4.4), authorization_code (section 4.1.3,
+// code.go) and refresh_token (section 6, refresh.go); the other grants
+// discovery names are unsupported_grant_type until they exist.
 func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form url.Values) (
 	any, error) {
 	cl, err := s.authenticateClient(r, t, form, false)
@@ -114,9 +114,11 @@ func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form u
 		return s.grantClientCredentials(r, t, iss, form, cl)
 	case clients.GrantAuthorizationCode:
 		return s.grantAuthorizationCode(r, t, iss, form, cl)
+	case clients.GrantRefreshToken:
+		return s.refreshGrantType(r, t, iss, form, cl)
 	default:
 		return nil, badRequest(errUnsupportedGrantType,
-			"only client_credentials and authorization_code are granted")
+			"only client_credentials, authorization_code and refresh_token are granted")
 	}
 }
 
