@@ -86,12 +86,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wardhq/ward/shared/audit"
+	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/orgs"
@@ -102,12 +104,20 @@ import (
 // Deps are what the service needs.
 type Deps struct {
 	Store store.Store
-	Now   func() time.Time // nil: time.Now
-	Log   *slog.Logger     // nil: slog.Default()
+	// Cache keeps the jti of private_key_jwt assertions until they expire,
+	// so that each is used once; nil: private_key_jwt answers UNAVAILABLE.
+	Cache cache.Cache
+	// HTTPClient fetches the jwks_uri of private_key_jwt clients; nil: a
+	// client with a five-second timeout. Redirects are never followed.
+	HTTPClient *http.Client
+	Now        func() time.Time // nil: time.Now
+	Log        *slog.Logger     // nil: slog.Default()
 }
 
 type service struct {
 	st    store.Clients
+	cache cache.Cache
+	keys  *keySource
 	now   func() time.Time
 	log   *slog.Logger
 	audit audit.Recorder
@@ -115,10 +125,11 @@ type service struct {
 
 // Function returns the OAuth clients function.
 func Function(d Deps) *function.Function {
-	s := &service{st: d.Store.Clients(), now: d.Now, log: d.Log}
+	s := &service{st: d.Store.Clients(), cache: d.Cache, now: d.Now, log: d.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.keys = newKeySource(d.HTTPClient, s.now)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -650,11 +661,10 @@ func (s *service) authenticate(ctx context.Context, c function.Caller, in Authen
 	switch in.Method {
 	case MethodSecretBasic, MethodSecretPost, MethodNone:
 	case MethodPrivateKeyJWT:
-		return Client{}, errs.Invalid("method",
-			"private_key_jwt assertions are verified by the token endpoint, not here")
+		return s.authenticateAssertion(ctx, in)
 	default:
 		return Client{}, errs.Invalid("method", "must be client_secret_basic, "+
-			"client_secret_post or none")
+			"client_secret_post, private_key_jwt or none")
 	}
 	if len(in.Secret) > maxSecretBytes {
 		in.Secret = in.Secret[:maxSecretBytes]

@@ -45,6 +45,8 @@ type env struct {
 	inv   *invoke.Local
 	srv   *httptest.Server
 	a, b  store.Tenant
+	// clientKeys serves clients' key sets over TLS (rfc7523_test.go).
+	clientKeys *clientKeys
 }
 
 // newEnv hosts the oauth function as the local process does: its routes
@@ -73,7 +75,8 @@ func newEnv(t testing.TB) *env {
 	f := oauth.Function(e.deps)
 	function.Mount(mux, f)
 	e.inv.Register(f)
-	e.inv.Register(clients.Function(clients.Deps{Store: st, Now: e.clk.Now, Log: quiet}))
+	e.inv.Register(clients.Function(clients.Deps{Store: st, Cache: c,
+		HTTPClient: e.serveClientKeys(t), Now: e.clk.Now, Log: quiet}))
 	for i, name := range []string{"acme", "beta"} {
 		tn, err := st.Tenants().Create(context.Background(), store.Tenant{ID: validate.NewID(),
 			Name: name, DisplayName: name, CreatedAt: e.clk.Now(), UpdatedAt: e.clk.Now()})
