@@ -24,6 +24,12 @@ const (
 	// OpAuthenticate checks a client's credentials at the token
 	// endpoint: service callers only.
 	OpAuthenticate = "clients.authenticate"
+	// OpRegister registers a client by dynamic client registration (RFC
+	// 7591), and OpManageRegistration reads, replaces or deletes one with
+	// its registration access token (RFC 7592): service callers only
+	// (the oauth function's registration endpoint). See rfc7591.go.
+	OpRegister           = "clients.register"
+	OpManageRegistration = "clients.manageRegistration"
 )
 
 // Token endpoint authentication methods (RFC 7591 section 2).

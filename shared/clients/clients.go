@@ -143,6 +143,8 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpDelete, s.delete)
 	function.Op(f, OpRotateSecret, s.rotateSecret)
 	function.Op(f, OpAuthenticate, s.authenticate)
+	function.Op(f, OpRegister, s.register)
+	function.Op(f, OpManageRegistration, s.manage)
 	return f
 }
 

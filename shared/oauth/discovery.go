@@ -73,6 +73,9 @@ type metadata struct {
 	RequestParameterSupported          bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported       bool     `json:"request_uri_parameter_supported"`
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests"`
+	// RegistrationEndpoint is named only for tenants that allow dynamic
+	// client registration (rfc7591.go).
+	RegistrationEndpoint string `json:"registration_endpoint,omitempty"`
 }
 
 // signingAlgs are the algorithms of the tenants' keys; OpenID Connect
@@ -118,7 +121,10 @@ func (s *service) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	b, err := json.Marshal(metadataFor(s.issuer(r, t)))
+	iss := s.issuer(r, t)
+	m := metadataFor(iss)
+	m.RegistrationEndpoint = registrationEndpoint(t, iss)
+	b, err := json.Marshal(m)
 	if err != nil {
 		httpx.WriteError(w, r, s.log, errs.Wrap(errs.Internal, err, "internal error"))
 		return

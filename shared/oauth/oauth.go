@@ -51,6 +51,7 @@ import (
 
 	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/cache"
+	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/invoke"
@@ -219,8 +220,9 @@ func (s *service) output(list []store.SigningKey) KeysOutput {
 	return out
 }
 
-// routes serves discovery and the key set (discovery.go), and the token,
-// introspection and revocation endpoints (token.go, introspect.go).
+// routes serves discovery and the key set (discovery.go), the token,
+// introspection and revocation endpoints (token.go, introspect.go), and
+// dynamic client registration (rfc7591.go).
 func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /t/{tenant}/.well-known/openid-configuration", s.serveDiscovery)
@@ -230,5 +232,12 @@ func (s *service) routes() http.Handler {
 	mux.Handle("POST /t/{tenant}"+pathToken, s.protocolHandler(s.serveToken))
 	mux.Handle("POST /t/{tenant}"+pathIntrospection, s.protocolHandler(s.serveIntrospect))
 	mux.Handle("POST /t/{tenant}"+pathRevocation, s.protocolHandler(s.serveRevoke))
+	mux.Handle("POST /t/{tenant}"+pathRegister, s.registrationHandler(http.StatusCreated,
+		s.serveRegister))
+	for method, action := range map[string]string{"GET": clients.RegistrationRead,
+		"PUT": clients.RegistrationReplace, "DELETE": clients.RegistrationDelete} {
+		mux.Handle(method+" /t/{tenant}"+pathRegister+"/{id}",
+			s.registrationHandler(http.StatusOK, s.manageRegistration(action)))
+	}
 	return mux
 }
