@@ -14,13 +14,18 @@
 //   - introspection (RFC 7662), POST /t/{tenant}/oauth2/introspect, and
 //     revocation (RFC 7009), POST /t/{tenant}/oauth2/revoke
 //     (introspect.go);
+//   - dynamic client registration (RFC 7591) and its management (RFC
+//     7592), POST /t/{tenant}/oauth2/register and GET, PUT, DELETE
+//     /t/{tenant}/oauth2/register/{client_id}, for tenants whose
+//     auth.clientRegistration is OPEN (rfc7591.go); elsewhere 404;
 //   - operations for administrators: rotate and list the signing keys
 //     (OpRotateKeys, OpListKeys).
 //
-// Clients authenticate with client_secret_basic or client_secret_post,
-// checked by the clients function (clients.authenticate, through the
-// invoker, as a service caller) within the endpoint's tenant. Errors are
-// RFC 6749 section 5.2 JSON, written in one place (rfc6749.go).
+// Clients authenticate with client_secret_basic, client_secret_post or
+// private_key_jwt (rfc7523.go reads the assertion), all checked by the
+// clients function (clients.authenticate, through the invoker, as a
+// service caller) within the endpoint's tenant. Errors are RFC 6749
+// section 5.2 JSON, written in one place (rfc6749.go).
 //
 // The metadata also names endpoints the server does not have yet
 // (authorize, userinfo, end_session, pushed authorization requests,
@@ -36,7 +41,10 @@
 //     clients have no list of allowed audiences yet.
 //   - Any authenticated client of the tenant may introspect its tokens;
 //     there is no role of resource server apart.
-//   - Failed client authentications are not rate-limited.
+//   - Failed client authentications are not rate-limited, and neither
+//     are registrations at a tenant that opened them.
+//   - Registration takes no initial access token (RFC 7591 section 3):
+//     a tenant's registration is closed or open to anyone.
 //   - With no public URL, the issuer is the request's own base: a JWT
 //     introspected through another host name than the one it was issued
 //     at is inactive.
