@@ -561,3 +561,16 @@ func BenchmarkAuthenticate(b *testing.B) {
 	b.Run("wrong secret", func(b *testing.B) { run(b, web.Client.ID, "wcs_wrong", false) })
 	b.Run("unknown client", func(b *testing.B) { run(b, validate.NewID(), web.Secret, false) })
 }
+
+func TestRegistrationIsForServicesOnly(t *testing.T) {
+	e := newEnv(t)
+	reg := Registration{AuthMethod: MethodSecretBasic,
+		RedirectURIs: []string{"https://app.example.com/cb"}}
+	_, err := call[RegisteredOutput](e, OpRegister, e.adminA,
+		RegisterInput{TenantID: e.a.ID, Registration: reg})
+	wantCode(t, "register by an administrator", err, errs.PermissionDenied)
+	_, err = call[RegisteredOutput](e, OpManageRegistration, e.adminA,
+		ManageInput{TenantID: e.a.ID, ID: validate.NewID(), Token: "x",
+			Action: RegistrationRead})
+	wantCode(t, "manage by an administrator", err, errs.PermissionDenied)
+}
