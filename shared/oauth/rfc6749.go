@@ -217,9 +217,10 @@ func singleOnly(form url.Values) error {
 
 // credentials are what a client presented to authenticate.
 type credentials struct {
-	method   string // clients.MethodSecretBasic, MethodSecretPost or MethodNone
-	clientID string
-	secret   clients.Secret
+	method    string // clients.MethodSecretBasic, MethodSecretPost, MethodNone, ...
+	clientID  string
+	secret    clients.Secret
+	assertion clients.Secret // private_key_jwt (rfc7523.go)
 }
 
 // clientCredentials finds the client's credentials in the request. A
@@ -227,11 +228,10 @@ type credentials struct {
 // with client_secret in the body, or with another client_id there, is
 // invalid_request.
 func clientCredentials(r *http.Request, form url.Values) (credentials, error) {
-	if form.Has("client_assertion") || form.Has("client_assertion_type") {
-		// private_key_jwt is named by discovery for the steps to come.
-		return credentials{}, invalidClient("private_key_jwt is not accepted yet")
-	}
 	auth := r.Header.Values("Authorization")
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		return assertionCredentials(auth, form)
+	}
 	switch {
 	case len(auth) > 1:
 		return credentials{}, badRequest(errInvalidRequest,
@@ -314,7 +314,8 @@ func (s *service) authenticateClient(r *http.Request, t store.Tenant, form url.V
 	}
 	cl, err := invoke.Call[clients.Client](r.Context(), s.inv, clients.FunctionName,
 		clients.OpAuthenticate, serviceCaller, clients.AuthenticateInput{TenantID: t.ID,
-			ClientID: cr.clientID, Method: cr.method, Secret: cr.secret})
+			ClientID: cr.clientID, Method: cr.method, Secret: cr.secret,
+			Assertion: cr.assertion, Audiences: s.assertionAudiences(r, t, cr)})
 	if err != nil {
 		switch errs.CodeOf(err) {
 		case errs.Unauthenticated, errs.NotFound, errs.InvalidArgument:
