@@ -13,7 +13,7 @@ import (
 // settingsTypes are the schema's types for a tenant's sign-in settings
 // and branding. Reads show the values in force, defaults filled in.
 type settingsTypes struct {
-	mfa, factor         *gql.Enum
+	mfa, factor, dcr    *gql.Enum
 	auth, stepUp, brand *gql.Object
 	authIn, brandIn     *gql.InputObject
 }
@@ -33,6 +33,18 @@ func newSettingsTypes() settingsTypes {
 	})
 	orderEnum(t.mfa, "OPTIONAL", "REQUIRED", "ADAPTIVE")
 	warmEnum(t.mfa)
+	t.dcr = gql.NewEnum(gql.EnumConfig{
+		Name:        "ClientRegistrationMode",
+		Description: "Who may register OAuth clients at the tenant's registration endpoint.",
+		Values: gql.EnumValueConfigMap{
+			"CLOSED": {Value: store.ClientRegistrationClosed,
+				Description: "Nobody: only administrators register clients."},
+			"OPEN": {Value: store.ClientRegistrationOpen,
+				Description: "Anyone, by dynamic client registration (RFC 7591)."},
+		},
+	})
+	orderEnum(t.dcr, "CLOSED", "OPEN")
+	warmEnum(t.dcr)
 	factors := gql.EnumValueConfigMap{}
 	names := make([]string, 0, len(store.FactorTypes))
 	for _, f := range store.FactorTypes {
@@ -109,6 +121,13 @@ func newSettingsTypes() settingsTypes {
 					}
 					return a.ReturnOrigins
 				})},
+			"clientRegistration": {Type: gql.NewNonNull(t.dcr),
+				Resolve: from(func(a store.AuthSettings) any {
+					if a.ClientRegistration == "" {
+						return store.ClientRegistrationClosed
+					}
+					return a.ClientRegistration
+				})},
 		},
 	})
 	t.brand = gql.NewObject(gql.ObjectConfig{
@@ -150,6 +169,7 @@ func newSettingsTypes() settingsTypes {
 			"lockoutThreshold":   {Type: gql.Int},
 			"lockoutSeconds":     {Type: gql.Int},
 			"returnOrigins":      {Type: gql.NewList(nnString)},
+			"clientRegistration": {Type: t.dcr},
 		},
 	})
 	t.brandIn = gql.NewInputObject(gql.InputObjectConfig{

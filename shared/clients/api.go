@@ -25,6 +25,12 @@ const (
 	// OpAuthenticate checks a client's credentials at the token
 	// endpoint: service callers only.
 	OpAuthenticate = "clients.authenticate"
+	// OpRegister registers a client by dynamic client registration (RFC
+	// 7591), and OpManageRegistration reads, replaces or deletes one with
+	// its registration access token (RFC 7592): service callers only
+	// (the oauth function's registration endpoint). See rfc7591.go.
+	OpRegister           = "clients.register"
+	OpManageRegistration = "clients.manageRegistration"
 )
 
 // Token endpoint authentication methods (RFC 7591 section 2).
@@ -178,13 +184,20 @@ type DeleteOutput struct {
 
 // AuthenticateInput is what a client presented at a tenant's token
 // endpoint: Method is how it presented it (client_secret_basic,
-// client_secret_post or none), ClientID its client_id, Secret its secret
-// (empty with none).
+// client_secret_post, private_key_jwt or none), ClientID its client_id,
+// Secret its secret (empty with none and private_key_jwt).
+//
+// With private_key_jwt, Assertion is the client_assertion (RFC 7523
+// section 2.2) and ClientID may be empty (the assertion's sub names the
+// client); Audiences are the values the assertion's aud may hold, one of
+// which it must: the token endpoint's URL and the issuer.
 type AuthenticateInput struct {
-	TenantID string `json:"tenantId"`
-	ClientID string `json:"clientId"`
-	Method   string `json:"method"`
-	Secret   Secret `json:"secret,omitempty"`
+	TenantID  string   `json:"tenantId"`
+	ClientID  string   `json:"clientId"`
+	Method    string   `json:"method"`
+	Secret    Secret   `json:"secret,omitempty"`
+	Assertion Secret   `json:"assertion,omitempty"`
+	Audiences []string `json:"audiences,omitempty"`
 }
 
 func (in AuthenticateInput) LogValue() slog.Value {

@@ -63,17 +63,41 @@
 // case, against a dummy hash when there is no client, so the comparison
 // costs the same whether or not the client exists.
 //
+// # private_key_jwt
+//
+// Authenticate also checks client assertions (RFC 7523 sections 2.2 and
+// 3, OpenID Connect Core section 9; rfc7523.go), so that every method is
+// checked in one operation with one refusal. The registry holds a
+// client's method and keys; the oauth function only reads the request.
+// ES256 (P-256) and RS256 (2048 bits or more) only, the algorithm
+// matching the key's type; iss and sub the client_id; aud the token
+// endpoint or the issuer; exp required and at most MaxAssertionLifetime
+// ahead; nbf and iat honoured, each with AssertionSkew; jti required and
+// spent in the cache (SetNX per tenant and client) until exp. Keys come
+// from the inline jwks, or from jwks_uri over https only (five seconds,
+// 64 KiB, no redirects), kept five minutes and fetched again for an
+// unknown kid at most once a minute.
+//
+// # Dynamic registration
+//
+// Register and manageRegistration (rfc7591.go) serve RFC 7591 and RFC
+// 7592 for the oauth function, which checks that the tenant allows it.
+// A dynamically registered client passes checkClient like any other and
+// may give itself only authorization_code, refresh_token and the device
+// grant. Its registration access token is "wrg_" and 32 random bytes,
+// stored as its SHA-256 and compared in constant time.
+//
 // Known shortcomings:
-//   - private_key_jwt assertions are not verified here: authenticate
-//     refuses that method, and the token endpoint will verify assertions
-//     (signature against the client's keys, audience, expiry, jti replay).
-//     An inline jwks is only checked to be a JSON object with a "keys"
-//     array; its keys are checked when they are used.
+//   - An inline jwks is only checked to be a JSON object with a "keys"
+//     array when registered; its keys are checked when they are used.
+//   - A jwks_uri may name any https host, private addresses included:
+//     whoever may register a client can make Ward fetch from inside its
+//     network (bounded in time and size, and the answer is never shown).
+//     Registration is closed unless a tenant opens it.
 //   - The store read itself is not made constant-time: a missing client
 //     may answer a little faster or slower than a present one. Client IDs
 //     are not secret, so this tells an attacker only what the ID's
 //     existence tells, never anything about a secret.
-//   - Dynamic client registration (RFC 7591/7592) is not offered yet.
 //   - Deleting a tenant does not delete its clients (store.Clients).
 package clients
 
@@ -87,6 +111,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -94,6 +119,7 @@ import (
 	"time"
 
 	"github.com/wardhq/ward/shared/audit"
+	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/orgs"
@@ -104,12 +130,20 @@ import (
 // Deps are what the service needs.
 type Deps struct {
 	Store store.Store
-	Now   func() time.Time // nil: time.Now
-	Log   *slog.Logger     // nil: slog.Default()
+	// Cache keeps the jti of private_key_jwt assertions until they expire,
+	// so that each is used once; nil: private_key_jwt answers UNAVAILABLE.
+	Cache cache.Cache
+	// HTTPClient fetches the jwks_uri of private_key_jwt clients; nil: a
+	// client with a five-second timeout. Redirects are never followed.
+	HTTPClient *http.Client
+	Now        func() time.Time // nil: time.Now
+	Log        *slog.Logger     // nil: slog.Default()
 }
 
 type service struct {
 	st    store.Clients
+	cache cache.Cache
+	keys  *keySource
 	now   func() time.Time
 	log   *slog.Logger
 	audit audit.Recorder
@@ -117,10 +151,11 @@ type service struct {
 
 // Function returns the OAuth clients function.
 func Function(d Deps) *function.Function {
-	s := &service{st: d.Store.Clients(), now: d.Now, log: d.Log}
+	s := &service{st: d.Store.Clients(), cache: d.Cache, now: d.Now, log: d.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.keys = newKeySource(d.HTTPClient, s.now)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -134,6 +169,8 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpDelete, s.delete)
 	function.Op(f, OpRotateSecret, s.rotateSecret)
 	function.Op(f, OpAuthenticate, s.authenticate)
+	function.Op(f, OpRegister, s.register)
+	function.Op(f, OpManageRegistration, s.manage)
 	return f
 }
 
@@ -723,11 +760,10 @@ func (s *service) authenticate(ctx context.Context, c function.Caller, in Authen
 	switch in.Method {
 	case MethodSecretBasic, MethodSecretPost, MethodNone:
 	case MethodPrivateKeyJWT:
-		return Client{}, errs.Invalid("method",
-			"private_key_jwt assertions are verified by the token endpoint, not here")
+		return s.authenticateAssertion(ctx, in)
 	default:
 		return Client{}, errs.Invalid("method", "must be client_secret_basic, "+
-			"client_secret_post or none")
+			"client_secret_post, private_key_jwt or none")
 	}
 	if len(in.Secret) > maxSecretBytes {
 		in.Secret = in.Secret[:maxSecretBytes]

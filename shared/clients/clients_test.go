@@ -504,8 +504,10 @@ func TestAuthenticateRefusesWithOneAnswer(t *testing.T) {
 		wantInvalidClient(t, tc.name, err)
 	}
 
+	// Assertions are checked in rfc7523.go, tested through the token
+	// endpoint (shared/oauth); without a cache for their jti, none is.
 	_, err = e.authenticate(e.a.ID, web.Client.ID, MethodPrivateKeyJWT, "")
-	wantCode(t, "private_key_jwt", err, errs.InvalidArgument)
+	wantCode(t, "private_key_jwt without a cache", err, errs.Unavailable)
 	_, err = call[Client](e, OpAuthenticate, e.adminA, AuthenticateInput{TenantID: e.a.ID,
 		ClientID: web.Client.ID, Method: MethodSecretBasic, Secret: web.Secret})
 	wantCode(t, "authenticate by an administrator", err, errs.PermissionDenied)
@@ -564,4 +566,17 @@ func BenchmarkAuthenticate(b *testing.B) {
 	b.Run("known client", func(b *testing.B) { run(b, web.Client.ID, web.Secret, true) })
 	b.Run("wrong secret", func(b *testing.B) { run(b, web.Client.ID, "wcs_wrong", false) })
 	b.Run("unknown client", func(b *testing.B) { run(b, validate.NewID(), web.Secret, false) })
+}
+
+func TestRegistrationIsForServicesOnly(t *testing.T) {
+	e := newEnv(t)
+	reg := Registration{AuthMethod: MethodSecretBasic,
+		RedirectURIs: []string{"https://app.example.com/cb"}}
+	_, err := call[RegisteredOutput](e, OpRegister, e.adminA,
+		RegisterInput{TenantID: e.a.ID, Registration: reg})
+	wantCode(t, "register by an administrator", err, errs.PermissionDenied)
+	_, err = call[RegisteredOutput](e, OpManageRegistration, e.adminA,
+		ManageInput{TenantID: e.a.ID, ID: validate.NewID(), Token: "x",
+			Action: RegistrationRead})
+	wantCode(t, "manage by an administrator", err, errs.PermissionDenied)
 }

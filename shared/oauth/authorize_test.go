@@ -747,3 +747,71 @@ func TestDiscoveryNamesTheISSParameter(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestTheCodeFlowStartsARefreshFamily: a client holding the refresh_token
+// grant gets a refresh token with its code; a refresh answers a new ID
+// token without the nonce's request; the family ends with the sign-in
+// session unless offline_access was granted; a replayed code revokes the
+// family it started.
+func TestTheCodeFlowStartsARefreshFamily(t *testing.T) {
+	e := newEnv(t)
+	c := e.codeClient(t, e.a, clients.CreateInput{GrantTypes: []string{
+		clients.GrantAuthorizationCode, clients.GrantRefreshToken},
+		Scopes: []string{"openid", "profile", "offline_access"}})
+	u := e.user(t, e.a)
+	verifier, challenge := pkce()
+
+	start := func(t *testing.T, scope, cookie string) (code string, a answer) {
+		t.Helper()
+		code = e.codeOf(t, e.authorize(t, "acme", authQuery(c, challenge, "scope", scope),
+			cookie))
+		a = e.redeem(t, c, false, "code", code, "code_verifier", verifier)
+		if a.status != http.StatusOK || a.body["refresh_token"] == nil {
+			t.Fatalf("token: %d %s", a.status, a.raw)
+		}
+		return code, a
+	}
+
+	t.Run("a refresh answers a new ID token", func(t *testing.T) {
+		_, a := start(t, "openid profile", e.session(t, u, store.ACRPassword, e.clk.Now()))
+		r := e.refresh(t, "acme", c, a.body["refresh_token"].(string))
+		idt, _ := r.body["id_token"].(string)
+		if r.status != http.StatusOK || idt == "" || r.body["refresh_token"] == nil {
+			t.Fatalf("refresh: %d %s", r.status, r.raw)
+		}
+		_, claims := e.verifyJWT(t, "acme", idt)
+		if claims["sub"] != u.ID || claims["aud"] != c.id || claims["nonce"] != nil ||
+			claims["auth_time"] != float64(e.clk.Now().Unix()) {
+			t.Errorf("refreshed ID token: %v", claims)
+		}
+	})
+
+	t.Run("the family ends with the session unless offline", func(t *testing.T) {
+		cookie := e.session(t, u, store.ACRPassword, e.clk.Now())
+		_, online := start(t, "openid", cookie)
+		_, offline := start(t, "openid offline_access", cookie)
+		v, err := invoke.Call[sessions.ValidateOutput](context.Background(), e.inv,
+			sessions.FunctionName, sessions.OpValidate, service,
+			sessions.ValidateInput{Token: sessions.Token(cookie), Tenant: e.a.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.Sessions().Delete(context.Background(), e.a.ID, v.SessionID); err != nil {
+			t.Fatal(err)
+		}
+		wantInvalidGrant(t, "online after sign-out",
+			e.refresh(t, "acme", c, online.body["refresh_token"].(string)))
+		if r := e.refresh(t, "acme", c, offline.body["refresh_token"].(string)); r.status !=
+			http.StatusOK {
+			t.Errorf("offline after sign-out: %d %s", r.status, r.raw)
+		}
+	})
+
+	t.Run("a replayed code revokes its family", func(t *testing.T) {
+		code, a := start(t, "openid", e.session(t, u, store.ACRPassword, e.clk.Now()))
+		wantInvalidGrant(t, "the replay",
+			e.redeem(t, c, false, "code", code, "code_verifier", verifier))
+		wantInvalidGrant(t, "after the replay",
+			e.refresh(t, "acme", c, a.body["refresh_token"].(string)))
+	})
+}

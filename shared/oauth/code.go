@@ -146,7 +146,7 @@ func (s *service) grantAuthorizationCode(r *http.Request, t store.Tenant, iss st
 // issueMarked issues the grant's tokens under a redeemed-code marker.
 func (s *service) issueMarked(ctx context.Context, t store.Tenant, iss string, cl clients.Client,
 	code string, g userGrant) (any, error) {
-	out, is, err := s.issueForUser(ctx, t, iss, cl, g)
+	out, is, err := s.issueStartingFamily(ctx, t, iss, cl, g)
 	if err != nil {
 		return nil, err
 	}

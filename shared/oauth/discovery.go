@@ -76,6 +76,9 @@ type metadata struct {
 	// RFC 9207 section 3: every authorization response carries iss.
 	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 	ClaimsParameterSupported                   bool `json:"claims_parameter_supported"`
+	// RegistrationEndpoint is named only for tenants that allow dynamic
+	// client registration (rfc7591.go).
+	RegistrationEndpoint string `json:"registration_endpoint,omitempty"`
 }
 
 // signingAlgs are the algorithms of the tenants' keys; OpenID Connect
@@ -123,7 +126,10 @@ func (s *service) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}
-	b, err := json.Marshal(metadataFor(s.issuer(r, t)))
+	iss := s.issuer(r, t)
+	m := metadataFor(iss)
+	m.RegistrationEndpoint = registrationEndpoint(t, iss)
+	b, err := json.Marshal(m)
 	if err != nil {
 		httpx.WriteError(w, r, s.log, errs.Wrap(errs.Internal, err, "internal error"))
 		return

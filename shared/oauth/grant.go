@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -20,8 +21,8 @@ import (
 const IDTokenType = "JWT"
 
 // userGrant is what a user granted a client: the tokens issued for it
-// carry it. It comes from an authorization code today, and from a
-// refresh token or a device code later.
+// carry it. It comes from an authorization code or a refresh token
+// family.
 type userGrant struct {
 	ClientID  string   `json:"cid"`
 	Scope     string   `json:"sc"`
@@ -62,6 +63,8 @@ type issued struct {
 	JTI       string `json:"jti"`
 	OpaqueKey string `json:"ok,omitempty"`
 	Expiry    int64  `json:"exp"`
+	// FamilyID is the refresh token family the grant started, if any.
+	FamilyID string `json:"fam,omitempty"`
 }
 
 // issueForUser issues the tokens of a user's grant to the client: an
@@ -94,11 +97,36 @@ func (s *service) issueForUser(ctx context.Context, t store.Tenant, iss string,
 			return tokenResponse{}, issued{}, err
 		}
 	}
+	return out, rec, nil
+}
 
-	// Refresh tokens: when the client holds the refresh_token grant and
-	// offline_access was granted (or the grant allows it), the refresh
-	// token is made here and set in out.RefreshToken. Not built in this
-	// package yet.
+// ScopeOfflineAccess asks for a refresh token that outlives the sign-in
+// session (OpenID Connect Core section 11).
+const ScopeOfflineAccess = "offline_access"
+
+// issueStartingFamily issues the tokens of a new grant (issueForUser) and,
+// when the client holds the refresh_token grant, the first refresh token
+// of a new family. The family is bound to the sign-in session, and ends
+// with it, unless offline_access was granted: the choice Keycloak's users
+// know as online and offline tokens. If the family cannot be made, the
+// access token just issued is revoked and nothing is answered.
+func (s *service) issueStartingFamily(ctx context.Context, t store.Tenant, iss string,
+	cl clients.Client, g userGrant) (tokenResponse, issued, error) {
+	out, rec, err := s.issueForUser(ctx, t, iss, cl, g)
+	if err != nil || !slices.Contains(cl.GrantTypes, clients.GrantRefreshToken) {
+		return out, rec, err
+	}
+	sid := g.SessionID
+	if slices.Contains(strings.Fields(g.Scope), ScopeOfflineAccess) {
+		sid = ""
+	}
+	token, familyID, err := s.newRefreshFamily(ctx, t, refreshGrant{Client: cl,
+		UserID: g.UserID, SessionID: sid, Scope: g.Scope, Audience: g.Audience,
+		AuthTime: time.Unix(g.AuthTime, 0).UTC(), ACR: g.ACR, AMR: g.AMR})
+	if err != nil {
+		return tokenResponse{}, issued{}, errors.Join(err, s.revokeIssued(ctx, rec))
+	}
+	out.RefreshToken, rec.FamilyID = token, familyID
 	return out, rec, nil
 }
 
@@ -128,6 +156,12 @@ func atHash(accessToken string) string {
 // revokeIssued ends what a grant issued: an opaque token's record is
 // deleted, a JWT's jti joins the revoked set until it expires.
 func (s *service) revokeIssued(ctx context.Context, rec issued) error {
+	if rec.FamilyID != "" {
+		err := s.st.RefreshTokens().RevokeFamily(ctx, rec.TenantID, rec.FamilyID)
+		if err != nil && errs.CodeOf(err) != errs.NotFound {
+			return err
+		}
+	}
 	if rec.OpaqueKey != "" {
 		return s.cache.Delete(ctx, rec.OpaqueKey)
 	}

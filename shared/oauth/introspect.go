@@ -50,12 +50,16 @@ func (s *service) serveIntrospect(r *http.Request, t store.Tenant, iss string, f
 	any, error) {
 	// Only confidential clients: what a token grants is not told to
 	// whoever knows a public client's ID.
-	if _, err := s.authenticateClient(r, t, form, true); err != nil {
+	cl, err := s.authenticateClient(r, t, form, true)
+	if err != nil {
 		return nil, err
 	}
 	tok, err := tokenOf(form)
 	if err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(tok, RefreshTokenPrefix) {
+		return s.introspectRefresh(r.Context(), t, iss, cl, tok)
 	}
 	// token_type_hint is optional and may be ignored (section 2.1): the
 	// prefix tells an opaque token from a JWT.
@@ -91,6 +95,9 @@ func (s *service) serveRevoke(r *http.Request, t store.Tenant, iss string, form 
 		return nil, err
 	}
 	ctx := r.Context()
+	if strings.HasPrefix(tok, RefreshTokenPrefix) {
+		return s.revokeRefresh(ctx, t, cl, tok)
+	}
 	c, ok, err := s.lookup(ctx, t, iss, tok)
 	if err != nil {
 		return nil, err

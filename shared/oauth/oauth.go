@@ -22,19 +22,30 @@
 //     (RFC 9126) (authorize.go);
 //   - UserInfo, GET and POST /t/{tenant}/oauth2/userinfo (OpenID Connect
 //     Core section 5.3; userinfo.go);
+//   - the refresh_token grant (section 6) with rotation on every use and
+//     reuse detection (RFC 9700 section 4.14.2) over durable families of
+//     refresh tokens (refresh.go);
 //   - the token exchange (RFC 8693, rfc8693.go) at the token endpoint:
 //     Ward's and trusted issuers' tokens in, access tokens with "act" or
 //     Ward sessions out, as each client's exchange policy allows;
 //   - introspection (RFC 7662), POST /t/{tenant}/oauth2/introspect, and
 //     revocation (RFC 7009), POST /t/{tenant}/oauth2/revoke
-//     (introspect.go);
+//     (introspect.go), of access tokens and refresh tokens (a refresh
+//     token's revocation revokes its family);
+//   - dynamic client registration (RFC 7591) and its management (RFC
+//     7592), POST /t/{tenant}/oauth2/register and GET, PUT, DELETE
+//     /t/{tenant}/oauth2/register/{client_id}, for tenants whose
+//     auth.clientRegistration is OPEN (rfc7591.go); elsewhere 404;
 //   - operations for administrators: rotate and list the signing keys
-//     (OpRotateKeys, OpListKeys).
+//     (OpRotateKeys, OpListKeys); and, for a user, their administrators
+//     and services, revoke the user's refresh token families
+//     (OpRevokeGrants).
 //
-// Clients authenticate with client_secret_basic or client_secret_post,
-// checked by the clients function (clients.authenticate, through the
-// invoker, as a service caller) within the endpoint's tenant. Errors are
-// RFC 6749 section 5.2 JSON, written in one place (rfc6749.go).
+// Clients authenticate with client_secret_basic, client_secret_post or
+// private_key_jwt (rfc7523.go reads the assertion), all checked by the
+// clients function (clients.authenticate, through the invoker, as a
+// service caller) within the endpoint's tenant. Errors are RFC 6749
+// section 5.2 JSON, written in one place (rfc6749.go).
 //
 // The metadata also names endpoints the server does not have yet
 // (end_session, device authorization) and grants it does not give yet
@@ -52,7 +63,10 @@
 //     clients have no list of allowed audiences yet.
 //   - Any authenticated client of the tenant may introspect its tokens;
 //     there is no role of resource server apart.
-//   - Failed client authentications are not rate-limited.
+//   - Failed client authentications are not rate-limited, and neither
+//     are registrations at a tenant that opened them.
+//   - Registration takes no initial access token (RFC 7591 section 3):
+//     a tenant's registration is closed or open to anyone.
 //   - With no public URL, the issuer is the request's own base: a JWT
 //     introspected through another host name than the one it was issued
 //     at is inactive.
@@ -65,9 +79,14 @@
 //     above the session's send the browser to sign in again, and the
 //     code is then issued with whatever acr that sign-in reached.
 //   - No consent, no account chooser (select_account signs in again), no
-//     refresh tokens, request objects or claims parameter.
+//     request objects or claims parameter.
 //   - UserInfo accepts any openid access token of the tenant, whatever
 //     its audience.
+//   - A session-bound refresh token family is checked against the
+//     session store record directly: the sessions function has no
+//     operation that tells a service whether a session ID is live.
+//     Revoking a family leaves the access tokens it issued valid until
+//     they expire. OpRevokeGrants has no GraphQL field yet.
 //   - The token exchange does not check the subject token's own audience
 //     nor honour "may_act"; exchanges are neither audited nor rate-limited
 //     (docs/oauth.md lists the rest).
@@ -82,6 +101,7 @@ import (
 
 	"github.com/wardhq/ward/shared/audit"
 	"github.com/wardhq/ward/shared/cache"
+	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/invoke"
@@ -158,6 +178,7 @@ func Function(d Deps) *function.Function {
 	f := function.New(FunctionName)
 	function.Op(f, OpRotateKeys, s.rotateKeys)
 	function.Op(f, OpListKeys, s.listKeys)
+	function.Op(f, OpRevokeGrants, s.revokeGrants)
 	f.Routes = s.routes()
 	f.Patterns = Patterns
 	return f
@@ -250,8 +271,9 @@ func (s *service) output(list []store.SigningKey) KeysOutput {
 	return out
 }
 
-// routes serves discovery and the key set (discovery.go), and the token,
-// introspection and revocation endpoints (token.go, introspect.go).
+// routes serves discovery and the key set (discovery.go), the token,
+// introspection and revocation endpoints (token.go, introspect.go), and
+// dynamic client registration (rfc7591.go).
 func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /t/{tenant}/.well-known/openid-configuration", s.serveDiscovery)
@@ -267,5 +289,12 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("POST /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("OPTIONS /t/{tenant}"+pathUserinfo, s.serveUserInfo)
+	mux.Handle("POST /t/{tenant}"+pathRegister, s.registrationHandler(http.StatusCreated,
+		s.serveRegister))
+	for method, action := range map[string]string{"GET": clients.RegistrationRead,
+		"PUT": clients.RegistrationReplace, "DELETE": clients.RegistrationDelete} {
+		mux.Handle(method+" /t/{tenant}"+pathRegister+"/{id}",
+			s.registrationHandler(http.StatusOK, s.manageRegistration(action)))
+	}
 	return mux
 }

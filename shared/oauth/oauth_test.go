@@ -47,6 +47,8 @@ type env struct {
 	inv   *invoke.Local
 	srv   *httptest.Server
 	a, b  store.Tenant
+	// clientKeys serves clients' key sets over TLS (rfc7523_test.go).
+	clientKeys *clientKeys
 }
 
 // newEnv hosts the oauth function as the local process does: its routes
@@ -75,7 +77,8 @@ func newEnv(t testing.TB) *env {
 	f := oauth.Function(e.deps)
 	function.Mount(mux, f)
 	e.inv.Register(f)
-	e.inv.Register(clients.Function(clients.Deps{Store: st, Now: e.clk.Now, Log: quiet}))
+	e.inv.Register(clients.Function(clients.Deps{Store: st, Cache: c,
+		HTTPClient: e.serveClientKeys(t), Now: e.clk.Now, Log: quiet}))
 	e.inv.Register(sessions.Function(sessions.Deps{Store: st, Cache: c, Now: e.clk.Now,
 		Log: quiet}))
 	e.inv.Register(users.Function(users.Deps{Store: st, Now: e.clk.Now, Log: quiet}))

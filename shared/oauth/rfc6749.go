@@ -29,11 +29,11 @@ const (
 	errUnauthorizedClient   = "unauthorized_client"
 	errUnsupportedGrantType = "unsupported_grant_type"
 	errInvalidScope         = "invalid_scope"
+	errInvalidGrant         = "invalid_grant"
 	errInvalidTarget        = "invalid_target"
 	errServerError          = "server_error"
 	errUnavailable          = "temporarily_unavailable"
 	// RFC 6749 sections 4.1.2.1 and 5.2 (authorization code).
-	errInvalidGrant            = "invalid_grant"
 	errUnsupportedResponseType = "unsupported_response_type"
 	errAccessDenied            = "access_denied"
 	// OpenID Connect Core 1.0 section 3.1.2.6.
@@ -170,7 +170,7 @@ var singleParams = []string{"grant_type", "scope", "client_id", "client_secret",
 	"client_assertion", "client_assertion_type", "token", "token_type_hint", "code",
 	"redirect_uri", "code_verifier", "response_type", "response_mode", "state", "nonce",
 	"code_challenge", "code_challenge_method", "prompt", "max_age", "acr_values", "login_hint",
-	"request_uri", "request", "access_token"}
+	"request_uri", "request", "access_token", "refresh_token"}
 
 // readForm reads the body of a POST as application/x-www-form-urlencoded
 // (RFC 6749 section 3.2), the only encoding the endpoints take.
@@ -217,9 +217,10 @@ func singleOnly(form url.Values) error {
 
 // credentials are what a client presented to authenticate.
 type credentials struct {
-	method   string // clients.MethodSecretBasic, MethodSecretPost or MethodNone
-	clientID string
-	secret   clients.Secret
+	method    string // clients.MethodSecretBasic, MethodSecretPost, MethodNone, ...
+	clientID  string
+	secret    clients.Secret
+	assertion clients.Secret // private_key_jwt (rfc7523.go)
 }
 
 // clientCredentials finds the client's credentials in the request. A
@@ -227,11 +228,10 @@ type credentials struct {
 // with client_secret in the body, or with another client_id there, is
 // invalid_request.
 func clientCredentials(r *http.Request, form url.Values) (credentials, error) {
-	if form.Has("client_assertion") || form.Has("client_assertion_type") {
-		// private_key_jwt is named by discovery for the steps to come.
-		return credentials{}, invalidClient("private_key_jwt is not accepted yet")
-	}
 	auth := r.Header.Values("Authorization")
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		return assertionCredentials(auth, form)
+	}
 	switch {
 	case len(auth) > 1:
 		return credentials{}, badRequest(errInvalidRequest,
@@ -314,7 +314,8 @@ func (s *service) authenticateClient(r *http.Request, t store.Tenant, form url.V
 	}
 	cl, err := invoke.Call[clients.Client](r.Context(), s.inv, clients.FunctionName,
 		clients.OpAuthenticate, serviceCaller, clients.AuthenticateInput{TenantID: t.ID,
-			ClientID: cr.clientID, Method: cr.method, Secret: cr.secret})
+			ClientID: cr.clientID, Method: cr.method, Secret: cr.secret,
+			Assertion: cr.assertion, Audiences: s.assertionAudiences(r, t, cr)})
 	if err != nil {
 		switch errs.CodeOf(err) {
 		case errs.Unauthenticated, errs.NotFound, errs.InvalidArgument:

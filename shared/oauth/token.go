@@ -102,8 +102,9 @@ type tokenResponse struct {
 
 // serveToken is the token endpoint (RFC 6749 section 3.2). It grants
 // client_credentials (section 4.4), authorization_code (section 4.1.3,
-// code.go) and the token exchange (RFC 8693, rfc8693.go); the other
-// grants discovery names are unsupported_grant_type until they exist.
+// code.go), refresh_token (section 6, refresh.go) and the token exchange
+// (RFC 8693, rfc8693.go); the other grants discovery names are
+// unsupported_grant_type until they exist.
 func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form url.Values) (
 	any, error) {
 	cl, err := s.authenticateClient(r, t, form, false)
@@ -117,6 +118,8 @@ func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form u
 		return s.grantClientCredentials(r, t, iss, form, cl)
 	case clients.GrantAuthorizationCode:
 		return s.grantAuthorizationCode(r, t, iss, form, cl)
+	case clients.GrantRefreshToken:
+		return s.refreshGrantType(r, t, iss, form, cl)
 	case clients.GrantTokenExchange:
 		return s.serveTokenExchange(r, t, iss, form, cl)
 	default:

@@ -171,7 +171,7 @@ func OAuth() Wiring {
 // Clients wires the OAuth client registry.
 func Clients() Wiring {
 	return Wiring{Name: clients.FunctionName, Build: func(p *Platform) *function.Function {
-		return clients.Function(clients.Deps{Store: p.Store, Log: p.Log})
+		return clients.Function(clients.Deps{Store: p.Store, Cache: p.Cache, Log: p.Log})
 	}}
 }
 

@@ -28,6 +28,11 @@ type OAuthClient struct {
 	// client_secret methods; empty otherwise. The secret itself is never
 	// stored. No operation returns this field.
 	SecretHash string `json:"secretHash,omitempty"`
+	// RegistrationTokenHash is the hex SHA-256 of the registration access
+	// token (RFC 7592) of a client registered dynamically (RFC 7591);
+	// empty for clients that administrators registered. No operation
+	// returns this field.
+	RegistrationTokenHash string `json:"registrationTokenHash,omitempty"`
 	// JWKSURI or JWKS (an inline key set, JSON) gives the keys of a
 	// private_key_jwt client; at most one is set.
 	JWKSURI string `json:"jwksUri,omitempty"`
@@ -167,6 +172,7 @@ func (c OAuthClient) Check() error {
 		text("type", string(c.Type), MaxClientWordBytes, true),
 		text("authMethod", c.AuthMethod, MaxClientWordBytes, true),
 		text("secretHash", c.SecretHash, MaxClientHashBytes, false),
+		text("registrationTokenHash", c.RegistrationTokenHash, MaxClientHashBytes, false),
 		text("jwksUri", c.JWKSURI, MaxClientURIBytes, false),
 		text("jwks", c.JWKS, MaxClientJWKSBytes, false),
 		text("accessTokenFormat", c.AccessTokenFormat, MaxClientWordBytes, true),

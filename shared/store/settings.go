@@ -37,6 +37,29 @@ type AuthSettings struct {
 	// other than Ward's own that a sign-in on the hosted pages may return
 	// to (their return_to); empty allows Ward's own origin alone.
 	ReturnOrigins []string `json:"returnOrigins,omitempty"`
+	// ClientRegistration says whether anyone may register OAuth clients
+	// with the tenant's issuer by dynamic client registration (RFC 7591);
+	// empty is ClientRegistrationClosed.
+	ClientRegistration ClientRegistrationMode `json:"clientRegistration,omitempty"`
+}
+
+// ClientRegistrationMode says who may register OAuth clients at a tenant's
+// registration endpoint.
+type ClientRegistrationMode string
+
+const (
+	// ClientRegistrationClosed: no registration endpoint; only the
+	// tenant's administrators register clients (the default).
+	ClientRegistrationClosed ClientRegistrationMode = "CLOSED"
+	// ClientRegistrationOpen: anyone may register a client, within the
+	// limits of dynamic registration (package clients).
+	ClientRegistrationOpen ClientRegistrationMode = "OPEN"
+)
+
+// RegistrationOpen reports whether the tenant takes dynamic client
+// registrations.
+func (a AuthSettings) RegistrationOpen() bool {
+	return a.ClientRegistration == ClientRegistrationOpen
 }
 
 // MFAPolicy says when signing in asks for a second factor.
@@ -180,7 +203,7 @@ func (a AuthSettings) Clone() AuthSettings {
 // ValidUTF8 reports whether every text of a is valid UTF-8, which JSON
 // needs to keep it as given. Backends refuse settings that are not.
 func (a AuthSettings) ValidUTF8() bool {
-	ok := utf8.ValidString(string(a.MFA))
+	ok := utf8.ValidString(string(a.MFA)) && utf8.ValidString(string(a.ClientRegistration))
 	for _, f := range a.Factors {
 		ok = ok && utf8.ValidString(string(f))
 	}

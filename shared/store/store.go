@@ -33,6 +33,7 @@ type Store interface {
 	TrustedIssuers() TrustedIssuers
 	SigningKeys() SigningKeys
 	Clients() Clients
+	RefreshTokens() RefreshTokens
 	// Close releases the backend's resources.
 	Close() error
 }

@@ -85,6 +85,11 @@ func CheckAuth(a store.AuthSettings) error {
 			return err
 		}
 	}
+	switch a.ClientRegistration {
+	case "", store.ClientRegistrationClosed, store.ClientRegistrationOpen:
+	default:
+		return errs.Invalid("auth.clientRegistration", "must be CLOSED or OPEN")
+	}
 	return checkReturnOrigins(a.ReturnOrigins)
 }
 

@@ -54,6 +54,7 @@
 //	signingKeys   tenant id → the tenant's signing key set (JSON; private
 //	              keys sealed by package oauth/keys)
 //	clients       tenant id + id → OAuth client record (JSON)
+//	refresh*      refresh token families and tokens (refreshtokens.go)
 package bolt
 
 import (
@@ -133,6 +134,8 @@ var (
 		bucketTrustedIssuers,
 		bucketSigningKeys,
 		bucketClients,
+		bucketRefreshFamilies, bucketRefreshTokens, bucketRefreshFamilyTokens, bucketRefreshUsers,
+		bucketRefreshExpiry,
 	}
 	keySchema = []byte("schema")
 )

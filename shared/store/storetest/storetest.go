@@ -122,6 +122,7 @@ func Run(t *testing.T, open func(t *testing.T) Env) {
 	t.Run("TrustedIssuers", func(t *testing.T) { runAll(t, open, issuerTests) })
 	t.Run("SigningKeys", func(t *testing.T) { runAll(t, open, signingKeyTests) })
 	t.Run("Clients", func(t *testing.T) { runAll(t, open, clientTests) })
+	t.Run("RefreshTokens", func(t *testing.T) { runAll(t, open, refreshTests) })
 	t.Run("Paging", func(t *testing.T) {
 		for _, l := range listings {
 			t.Run(l.name, func(t *testing.T) {
