@@ -69,27 +69,28 @@ func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
 // Client is an OAuth client as operations return it: everything but the
 // secret's hash, which no operation returns.
 type Client struct {
-	ID                     string                `json:"id"`
-	TenantID               string                `json:"tenantId"`
-	Name                   string                `json:"name"`
-	Type                   store.ClientType      `json:"type"`
-	AuthMethod             string                `json:"authMethod"`
-	HasSecret              bool                  `json:"hasSecret"`
-	JWKSURI                string                `json:"jwksUri,omitempty"`
-	JWKS                   string                `json:"jwks,omitempty"`
-	RedirectURIs           []string              `json:"redirectUris"`
-	PostLogoutRedirectURIs []string              `json:"postLogoutRedirectUris"`
-	GrantTypes             []string              `json:"grantTypes"`
-	Scopes                 []string              `json:"scopes"`
-	AccessTokenFormat      string                `json:"accessTokenFormat"`
-	AccessTokenTTL         int64                 `json:"accessTokenTtl"`
-	IDTokenTTL             int64                 `json:"idTokenTtl"`
-	RefreshTokenTTL        int64                 `json:"refreshTokenTtl"`
-	RequirePKCE            bool                  `json:"requirePkce"`
-	Exchange               *store.ExchangePolicy `json:"exchange,omitempty"`
-	CreatedAt              time.Time             `json:"createdAt"`
-	UpdatedAt              time.Time             `json:"updatedAt"`
-	Version                int64                 `json:"version"`
+	ID                     string           `json:"id"`
+	TenantID               string           `json:"tenantId"`
+	Name                   string           `json:"name"`
+	Type                   store.ClientType `json:"type"`
+	AuthMethod             string           `json:"authMethod"`
+	HasSecret              bool             `json:"hasSecret"`
+	JWKSURI                string           `json:"jwksUri,omitempty"`
+	JWKS                   string           `json:"jwks,omitempty"`
+	RedirectURIs           []string         `json:"redirectUris"`
+	PostLogoutRedirectURIs []string         `json:"postLogoutRedirectUris"`
+	GrantTypes             []string         `json:"grantTypes"`
+	Scopes                 []string         `json:"scopes"`
+	AccessTokenFormat      string           `json:"accessTokenFormat"`
+	AccessTokenTTL         int64            `json:"accessTokenTtl"`
+	IDTokenTTL             int64            `json:"idTokenTtl"`
+	RefreshTokenTTL        int64            `json:"refreshTokenTtl"`
+	RequirePKCE            bool             `json:"requirePkce"`
+	CreatedAt              time.Time        `json:"createdAt"`
+	UpdatedAt              time.Time        `json:"updatedAt"`
+	Version                int64            `json:"version"`
+	// Exchange is the token exchange policy (docs/oauth.md); nil: none.
+	Exchange *store.ExchangePolicy `json:"exchange,omitempty"`
 }
 
 // CreateInput registers a client. Type and AuthMethod are required;

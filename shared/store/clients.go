@@ -51,13 +51,13 @@ type OAuthClient struct {
 	RefreshTokenTTL int64 `json:"refreshTokenTtl"`
 	// RequirePKCE makes the authorization code flow demand PKCE (S256);
 	// always true for public clients.
-	RequirePKCE bool `json:"requirePkce"`
+	RequirePKCE bool      `json:"requirePkce"`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+	Version     int64     `json:"version"`
 	// Exchange is what the client may do with the token exchange grant
 	// (RFC 8693); nil: nothing, even when it holds the grant.
-	Exchange  *ExchangePolicy `json:"exchange,omitempty"`
-	CreatedAt time.Time       `json:"createdAt"`
-	UpdatedAt time.Time       `json:"updatedAt"`
-	Version   int64           `json:"version"`
+	Exchange *ExchangePolicy `json:"exchange,omitempty"`
 }
 
 // ExchangeSelf in ExchangePolicy.Issuers names the tenant's own issuer:

@@ -31,8 +31,12 @@ type TrustedIssuer struct {
 	Algorithms []string `json:"algorithms"`
 	// SubjectClaim names the claim that gives the subject ("sub" when
 	// empty); Claims the further claims a verification carries.
-	SubjectClaim string   `json:"subjectClaim,omitempty"`
-	Claims       []string `json:"claims,omitempty"`
+	SubjectClaim string    `json:"subjectClaim,omitempty"`
+	Claims       []string  `json:"claims,omitempty"`
+	Enabled      bool      `json:"enabled"`
+	CreatedAt    time.Time `json:"createdAt"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+	Version      int64     `json:"version"`
 	// UserMapping says how the token exchange (package oauth) finds the
 	// Ward user a token's subject is: IssuerMapNone (empty: it does not),
 	// IssuerMapID, IssuerMapUsername or IssuerMapEmail, matching the
@@ -40,11 +44,7 @@ type TrustedIssuer struct {
 	UserMapping string `json:"userMapping,omitempty"`
 	// Sessions allows the token exchange to start a Ward session for a
 	// mapped user from this issuer's token.
-	Sessions  bool      `json:"sessions,omitempty"`
-	Enabled   bool      `json:"enabled"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-	Version   int64     `json:"version"`
+	Sessions bool `json:"sessions,omitempty"`
 }
 
 // User mappings of a trusted issuer.
