@@ -173,6 +173,8 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpRotateKeys, s.rotateKeys)
 	function.Op(f, OpListKeys, s.listKeys)
 	function.Op(f, OpRevokeGrants, s.revokeGrants)
+	function.Op(f, OpDeviceLookup, s.deviceLookup)
+	function.Op(f, OpDeviceDecide, s.deviceDecide)
 	f.Routes = s.routes()
 	f.Patterns = Patterns
 	return f
@@ -280,6 +282,7 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /t/{tenant}"+pathAuthorize, s.serveAuthorize)
 	mux.HandleFunc("POST /t/{tenant}"+pathAuthorize, s.serveAuthorize)
 	mux.Handle("POST /t/{tenant}"+pathPAR, s.protocolHandler(s.servePAR))
+	mux.Handle("POST /t/{tenant}"+pathDevice, s.protocolHandler(s.serveDeviceAuthorization))
 	mux.HandleFunc("GET /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("POST /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("OPTIONS /t/{tenant}"+pathUserinfo, s.serveUserInfo)

@@ -99,7 +99,8 @@ type tokenResponse struct {
 
 // serveToken is the token endpoint (RFC 6749 section 3.2). It grants
 // client_credentials (section 4.4), authorization_code (section 4.1.3,
-// code.go) and refresh_token (section 6, refresh.go); the other grants
+// code.go), refresh_token (section 6, refresh.go) and the device code
+// (RFC 8628 section 3.4, rfc8628.go); the other grants
 // discovery names are unsupported_grant_type until they exist.
 func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form url.Values) (
 	any, error) {
@@ -116,9 +117,11 @@ func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form u
 		return s.grantAuthorizationCode(r, t, iss, form, cl)
 	case clients.GrantRefreshToken:
 		return s.refreshGrantType(r, t, iss, form, cl)
+	case clients.GrantDeviceCode:
+		return s.grantDeviceCode(r, t, iss, form, cl)
 	default:
 		return nil, badRequest(errUnsupportedGrantType,
-			"only client_credentials, authorization_code and refresh_token are granted")
+			"only client_credentials, authorization_code, refresh_token and device_code are granted")
 	}
 }
 
