@@ -365,6 +365,11 @@ func (in *DeviceLookupInput) Validate() error {
 	if err := validate.ID("user.userId", in.User.UserID); err != nil {
 		return err
 	}
+	if in.User.SessionID != "" {
+		if err := validate.ID("user.sessionId", in.User.SessionID); err != nil {
+			return err
+		}
+	}
 	if len(in.UserCode) > 64 {
 		return errs.Invalid("userCode", "is not a code of this site")
 	}
