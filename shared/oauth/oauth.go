@@ -33,6 +33,10 @@
 //     7592), POST /t/{tenant}/oauth2/register and GET, PUT, DELETE
 //     /t/{tenant}/oauth2/register/{client_id}, for tenants whose
 //     auth.clientRegistration is OPEN (rfc7591.go); elsewhere 404;
+//   - the device authorization grant (RFC 8628): POST /t/{tenant}/oauth2/
+//     device_authorization, the device_code grant, and OpDeviceLookup and
+//     OpDeviceDecide for the hosted device page (rfc8628.go); device
+//     codes live in the cache only;
 //   - operations for administrators: rotate and list the signing keys
 //     (OpRotateKeys, OpListKeys); and, for a user, their administrators
 //     and services, revoke the user's refresh token families
@@ -44,9 +48,8 @@
 // service caller) within the endpoint's tenant. Errors are RFC 6749
 // section 5.2 JSON, written in one place (rfc6749.go).
 //
-// The metadata also names endpoints the server does not have yet
-// (end_session, device authorization) and grants it does not give yet
-// (refresh_token, device code, token exchange): a client following it
+// The metadata also names an endpoint the server does not have yet
+// (end_session) and a grant it does not give yet (token exchange): a client following it
 // gets 404 or unsupported_grant_type. Consent is not asked yet:
 // consentNeeded (authorize.go) is where it will be, and answers that
 // none is needed. Keys are kept by package oauth/keys.
