@@ -36,6 +36,10 @@
 //     7592), POST /t/{tenant}/oauth2/register and GET, PUT, DELETE
 //     /t/{tenant}/oauth2/register/{client_id}, for tenants whose
 //     auth.clientRegistration is OPEN (rfc7591.go); elsewhere 404;
+//   - the device authorization grant (RFC 8628): POST /t/{tenant}/oauth2/
+//     device_authorization, the device_code grant, and OpDeviceLookup and
+//     OpDeviceDecide for the hosted device page (rfc8628.go); device
+//     codes live in the cache only;
 //   - operations for administrators: rotate and list the signing keys
 //     (OpRotateKeys, OpListKeys); and, for a user, their administrators
 //     and services, revoke the user's refresh token families
@@ -47,9 +51,8 @@
 // service caller) within the endpoint's tenant. Errors are RFC 6749
 // section 5.2 JSON, written in one place (rfc6749.go).
 //
-// The metadata also names endpoints the server does not have yet
-// (end_session, device authorization) and grants it does not give yet
-// (refresh_token, device code, token exchange): a client following it
+// The metadata also names an endpoint the server does not have yet
+// (end_session) and a grant it does not give yet (token exchange): a client following it
 // gets 404 or unsupported_grant_type. Consent is not asked yet:
 // consentNeeded (authorize.go) is where it will be, and answers that
 // none is needed. Keys are kept by package oauth/keys.
@@ -179,6 +182,8 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpRotateKeys, s.rotateKeys)
 	function.Op(f, OpListKeys, s.listKeys)
 	function.Op(f, OpRevokeGrants, s.revokeGrants)
+	function.Op(f, OpDeviceLookup, s.deviceLookup)
+	function.Op(f, OpDeviceDecide, s.deviceDecide)
 	f.Routes = s.routes()
 	f.Patterns = Patterns
 	return f
@@ -286,6 +291,7 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /t/{tenant}"+pathAuthorize, s.serveAuthorize)
 	mux.HandleFunc("POST /t/{tenant}"+pathAuthorize, s.serveAuthorize)
 	mux.Handle("POST /t/{tenant}"+pathPAR, s.protocolHandler(s.servePAR))
+	mux.Handle("POST /t/{tenant}"+pathDevice, s.protocolHandler(s.serveDeviceAuthorization))
 	mux.HandleFunc("GET /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("POST /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("OPTIONS /t/{tenant}"+pathUserinfo, s.serveUserInfo)

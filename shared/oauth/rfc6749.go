@@ -170,7 +170,7 @@ var singleParams = []string{"grant_type", "scope", "client_id", "client_secret",
 	"client_assertion", "client_assertion_type", "token", "token_type_hint", "code",
 	"redirect_uri", "code_verifier", "response_type", "response_mode", "state", "nonce",
 	"code_challenge", "code_challenge_method", "prompt", "max_age", "acr_values", "login_hint",
-	"request_uri", "request", "access_token", "refresh_token"}
+	"request_uri", "request", "access_token", "refresh_token", "device_code"}
 
 // readForm reads the body of a POST as application/x-www-form-urlencoded
 // (RFC 6749 section 3.2), the only encoding the endpoints take.

@@ -24,14 +24,16 @@ type env struct {
 	authn    *fakeAuthn
 	account  *fakeAccount
 	sessions *fakeSessions
+	device   *fakeDevice
 	client   *http.Client
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, authn: newFakeAuthn(), account: &fakeAccount{}, sessions: &fakeSessions{}}
+	e := &env{t: t, authn: newFakeAuthn(), account: &fakeAccount{}, sessions: &fakeSessions{},
+		device: &fakeDevice{}}
 	inv := invoke.NewLocal(fakeTenants(), e.authn.function(), e.account.function(),
-		e.sessions.function())
+		e.sessions.function(), e.device.function())
 	var fn http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fn.ServeHTTP(w, r)

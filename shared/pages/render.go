@@ -104,6 +104,7 @@ type page struct {
 	Invitation     string
 	Done           bool
 	Subject        string
+	Device         *deviceView // device.go
 }
 
 func (r *request) page(title string) *page {
@@ -146,6 +147,7 @@ var labels = map[string]string{
 	"username": "Username or email", "password": "Password", "email": "Email address",
 	"code": "Code", "newPassword": "New password", "displayName": "Your name",
 	"factorId": "Method", "factorType": "Method", "phone": "Phone number", "name": "Name",
+	"userCode": "Code",
 }
 
 func fieldLabel(f string) string {

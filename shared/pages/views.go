@@ -17,6 +17,9 @@ var views = map[string]func(p *page, b *w){
 	"verify":    verifyView,
 	"recover":   recoverView,
 	"reset":     resetView,
+	// device.go
+	"device":         deviceEntryView,
+	"device-confirm": deviceConfirmView,
 }
 
 func messageView(p *page, b *w) { b.para("", p.Notice) }
