@@ -280,6 +280,8 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /t/{tenant}"+pathAuthorize, s.serveAuthorize)
 	mux.HandleFunc("POST /t/{tenant}"+pathAuthorize, s.serveAuthorize)
 	mux.Handle("POST /t/{tenant}"+pathPAR, s.protocolHandler(s.servePAR))
+	mux.HandleFunc("GET /t/{tenant}"+pathEndSession, s.serveLogout)
+	mux.HandleFunc("POST /t/{tenant}"+pathEndSession, s.serveLogout)
 	mux.HandleFunc("GET /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("POST /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("OPTIONS /t/{tenant}"+pathUserinfo, s.serveUserInfo)
