@@ -124,22 +124,11 @@ func (s *service) serveLogout(w http.ResponseWriter, r *http.Request) {
 // logoutValues reads the parameters: the query of a GET, the form body of
 // a POST; none of the specification's may repeat.
 func logoutValues(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	var params url.Values
-	var err error
-	if r.Method == http.MethodPost {
-		params, err = readBody(w, r)
-	} else if params, err = url.ParseQuery(r.URL.RawQuery); err != nil {
-		err = badRequest(errInvalidRequest, "the query is not valid")
-	}
+	params, err := browserParams(w, r)
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range logoutParams {
-		if len(params[name]) > 1 {
-			return nil, badRequest(errInvalidRequest, "the parameter "+name+" is repeated")
-		}
-	}
-	return params, nil
+	return params, onlyOnce(params, logoutParams)
 }
 
 // checkLogout checks a logout request: the hint, the client, and the

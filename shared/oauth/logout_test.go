@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -88,20 +87,7 @@ func (e *env) confirm(t testing.TB, id, cookie, origin string) authAnswer {
 	if origin != "" {
 		req.Header.Set("Origin", origin)
 	}
-	if cookie != "" {
-		req.AddCookie(&http.Cookie{Name: sessions.CookieName(false), Value: cookie})
-	}
-	resp, err := noFollow.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	a := authAnswer{status: resp.StatusCode, header: resp.Header, body: string(b)}
-	if loc := resp.Header.Get("Location"); loc != "" {
-		a.location, _ = url.Parse(loc)
-	}
-	return a
+	return e.send(t, req, cookie)
 }
 
 var confirmID = regexp.MustCompile(`name="logout_request" value="([A-Za-z0-9_-]+)"`)

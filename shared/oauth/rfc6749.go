@@ -206,8 +206,11 @@ func readBody(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 }
 
 // singleOnly refuses a repeated singleParams parameter.
-func singleOnly(form url.Values) error {
-	for _, name := range singleParams {
+func singleOnly(form url.Values) error { return onlyOnce(form, singleParams) }
+
+// onlyOnce refuses a request in which one of names repeats.
+func onlyOnce(form url.Values, names []string) error {
+	for _, name := range names {
 		if len(form[name]) > 1 {
 			return badRequest(errInvalidRequest, "the parameter "+name+" is repeated")
 		}
