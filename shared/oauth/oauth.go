@@ -29,6 +29,10 @@
 //     revocation (RFC 7009), POST /t/{tenant}/oauth2/revoke
 //     (introspect.go), of access tokens and refresh tokens (a refresh
 //     token's revocation revokes its family);
+//   - RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), GET
+//     and POST /t/{tenant}/oauth2/logout: ends the browser's session (at
+//     once for a matching id_token_hint, after a confirmation bound to the
+//     session otherwise) and the refresh families bound to it (logout.go);
 //   - dynamic client registration (RFC 7591) and its management (RFC
 //     7592), POST /t/{tenant}/oauth2/register and GET, PUT, DELETE
 //     /t/{tenant}/oauth2/register/{client_id}, for tenants whose
@@ -44,10 +48,10 @@
 // service caller) within the endpoint's tenant. Errors are RFC 6749
 // section 5.2 JSON, written in one place (rfc6749.go).
 //
-// The metadata also names endpoints the server does not have yet
-// (end_session, device authorization) and grants it does not give yet
-// (refresh_token, device code, token exchange): a client following it
-// gets 404 or unsupported_grant_type. Consent is not asked yet:
+// The metadata also names an endpoint the server does not have yet
+// (device authorization) and grants it does not give yet (device code,
+// token exchange): a client following it gets 404 or
+// unsupported_grant_type. Consent is not asked yet:
 // consentNeeded (authorize.go) is where it will be, and answers that
 // none is needed. Keys are kept by package oauth/keys.
 //
@@ -84,6 +88,8 @@
 //     operation that tells a service whether a session ID is live.
 //     Revoking a family leaves the access tokens it issued valid until
 //     they expire. OpRevokeGrants has no GraphQL field yet.
+//   - Logout has no front- or back-channel notification of other relying
+//     parties, and ignores ui_locales and logout_hint.
 package oauth
 
 import (
