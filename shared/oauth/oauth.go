@@ -32,6 +32,10 @@
 //     revocation (RFC 7009), POST /t/{tenant}/oauth2/revoke
 //     (introspect.go), of access tokens and refresh tokens (a refresh
 //     token's revocation revokes its family);
+//   - RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), GET
+//     and POST /t/{tenant}/oauth2/logout: ends the browser's session (at
+//     once for a matching id_token_hint, after a confirmation bound to the
+//     session otherwise) and the refresh families bound to it (logout.go);
 //   - dynamic client registration (RFC 7591) and its management (RFC
 //     7592), POST /t/{tenant}/oauth2/register and GET, PUT, DELETE
 //     /t/{tenant}/oauth2/register/{client_id}, for tenants whose
@@ -51,11 +55,8 @@
 // service caller) within the endpoint's tenant. Errors are RFC 6749
 // section 5.2 JSON, written in one place (rfc6749.go).
 //
-// The metadata also names an endpoint the server does not have yet
-// (end_session) and a grant it does not give yet (token exchange): a client following it
-// gets 404 or unsupported_grant_type. Consent is not asked yet:
-// consentNeeded (authorize.go) is where it will be, and answers that
-// none is needed. Keys are kept by package oauth/keys.
+// Consent is not asked yet: consentNeeded (authorize.go) is where it
+// will be, and answers that none is needed. Keys are kept by package oauth/keys.
 //
 // Known shortcomings:
 //   - Opaque access tokens and the revocation set of JWTs live in the
@@ -93,6 +94,8 @@
 //   - The token exchange does not check the subject token's own audience
 //     nor honour "may_act"; exchanges are neither audited nor rate-limited
 //     (docs/oauth.md lists the rest).
+//   - Logout has no front- or back-channel notification of other relying
+//     parties, and ignores ui_locales and logout_hint.
 package oauth
 
 import (
@@ -292,6 +295,8 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("POST /t/{tenant}"+pathAuthorize, s.serveAuthorize)
 	mux.Handle("POST /t/{tenant}"+pathPAR, s.protocolHandler(s.servePAR))
 	mux.Handle("POST /t/{tenant}"+pathDevice, s.protocolHandler(s.serveDeviceAuthorization))
+	mux.HandleFunc("GET /t/{tenant}"+pathEndSession, s.serveLogout)
+	mux.HandleFunc("POST /t/{tenant}"+pathEndSession, s.serveLogout)
 	mux.HandleFunc("GET /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("POST /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("OPTIONS /t/{tenant}"+pathUserinfo, s.serveUserInfo)

@@ -69,14 +69,15 @@ func Groups() Wiring {
 }
 
 // Account wires the self-service function, which ends a user's sessions
-// after a password reset and an account deletion.
+// and OAuth grants after a password reset and an account deletion.
 func Account() Wiring {
-	return Wiring{Name: account.FunctionName, Companions: []func() Wiring{Sessions},
+	return Wiring{Name: account.FunctionName, Companions: []func() Wiring{Sessions, OAuth},
 		Build: func(p *Platform) *function.Function {
 			return account.Function(account.Deps{Store: p.Store, Cache: p.Cache, Email: p.Email,
 				Phone: p.Phone, Templates: p.Templates, From: p.EmailFrom,
 				PublicURL: p.Config.PublicURL, Log: p.Log,
-				Sessions: sessionRevoker(p, account.FunctionName)})
+				Sessions: sessionRevoker(p, account.FunctionName),
+				Grants:   oauth.GrantRevoker{Invoker: lateInvoker{p}, Subject: account.FunctionName}})
 		}}
 }
 
