@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -613,39 +612,31 @@ func (s *service) respond(w http.ResponseWriter, r *http.Request, t store.Tenant
 	http.Redirect(w, r, to.redirectURI+sep+v.Encode(), status)
 }
 
-// formPostPage posts the answer to the redirect URI (OAuth 2.0 Form Post
-// Response Mode): at once by a script the policy admits by its nonce, or
-// by the button without scripts.
-var formPostPage = template.Must(template.New("form_post").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Continue</title></head>
-<body><form method="post" action="{{.Action}}">
-{{range .Fields}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
-{{end}}<noscript><p>Continue to the application.</p></noscript>
-<button type="submit">Continue</button></form>
-<script nonce="{{.Nonce}}">document.forms[0].submit()</script>
-</body></html>
-`))
-
-type formField struct{ Name, Value string }
-
 func (s *service) formPost(w http.ResponseWriter, redirectURI string, v url.Values) {
 	nonce := randomString(16)
 	csp := "default-src 'none'; script-src 'nonce-" + nonce + "'; form-action " +
 		formOrigin(redirectURI) + "; frame-ancestors 'none'; base-uri 'none'"
 	setPageHeaders(w, csp)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	var fields []formField
+	// The answer is posted at once by a script the policy admits by its
+	// nonce, or by the button without scripts.
+	var p page
+	p.head("Continue")
+	p.tag(`<body><form method="post"`)
+	p.attr("action", redirectURI)
+	p.tag(">\n")
 	for _, k := range []string{"code", "error", "error_description", "state", "iss"} {
 		if v.Has(k) {
-			fields = append(fields, formField{k, v.Get(k)})
+			p.tag(`<input type="hidden"`)
+			p.attr("name", k)
+			p.attr("value", v.Get(k))
+			p.tag(">\n")
 		}
 	}
-	w.WriteHeader(http.StatusOK)
-	_ = formPostPage.Execute(w, struct {
-		Action template.URL
-		Fields []formField
-		Nonce  string
-	}{template.URL(redirectURI), fields, nonce})
+	p.tag(`<noscript><p>Continue to the application.</p></noscript>` + "\n" +
+		`<button type="submit">Continue</button></form>` + "\n" + `<script`)
+	p.attr("nonce", nonce)
+	p.tag(">document.forms[0].submit()</script>\n</body></html>\n")
+	p.send(w, http.StatusOK)
 }
 
 // formOrigin is the CSP source of a redirect URI: its origin, or its

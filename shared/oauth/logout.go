@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -267,9 +266,11 @@ func (s *service) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 func (s *service) loggedOut(w http.ResponseWriter, r *http.Request, lr logoutRequest) {
 	setPageHeaders(w, pageCSP)
 	if lr.RedirectURI == "" {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		_ = signedOutPage.Execute(w, nil)
+		var p page
+		p.head("Signed out")
+		p.tag("<body><main><h1>You are signed out</h1>\n" +
+			"<p>You may close this page.</p>\n</main></body></html>\n")
+		p.send(w, http.StatusOK)
 		return
 	}
 	target := lr.RedirectURI
@@ -305,13 +306,26 @@ func (s *service) askLogout(w http.ResponseWriter, r *http.Request, t store.Tena
 	action := iss + pathEndSession
 	setPageHeaders(w, "default-src 'none'; form-action "+formOrigin(action)+
 		"; frame-ancestors 'none'; base-uri 'none'")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_ = confirmLogoutPage.Execute(w, struct {
-		Action        template.URL
-		Field, ID     string
-		Client, Realm string
-	}{template.URL(action), logoutConfirm, id, lr.ClientName, t.DisplayName})
+	var p page
+	p.head("Sign out")
+	p.tag("<body><main><h1>Sign out")
+	if t.DisplayName != "" {
+		p.tag(" of ")
+		p.text(t.DisplayName)
+	}
+	p.tag("?</h1>\n")
+	if lr.ClientName != "" {
+		p.tag("<p>")
+		p.text(lr.ClientName)
+		p.tag(" asks to sign you out.</p>\n")
+	}
+	p.tag(`<form method="post"`)
+	p.attr("action", action)
+	p.tag(">\n" + `<input type="hidden" name="` + logoutConfirm + `"`)
+	p.attr("value", id)
+	p.tag(">\n" + `<button type="submit">Sign out</button></form>` + "\n" +
+		"<p>To stay signed in, close this page.</p>\n</main></body></html>\n")
+	p.send(w, http.StatusOK)
 }
 
 // confirmLogout takes the confirmation form's answer: the kept request,
@@ -387,23 +401,3 @@ func (s *service) logoutRefused(w http.ResponseWriter, r *http.Request, t store.
 	err error) {
 	s.writeRefusal(w, r, t, err, "Sign-out", "sign-out")
 }
-
-var confirmLogoutPage = template.Must(template.New("logout").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign out</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>Sign out{{if .Realm}} of {{.Realm}}{{end}}?</h1>
-{{if .Client}}<p>{{.Client}} asks to sign you out.</p>{{end}}
-<form method="post" action="{{.Action}}">
-<input type="hidden" name="{{.Field}}" value="{{.ID}}">
-<button type="submit">Sign out</button></form>
-<p>To stay signed in, close this page.</p>
-</main></body></html>
-`))
-
-var signedOutPage = template.Must(template.New("signed-out").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Signed out</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>You are signed out</h1>
-<p>You may close this page.</p>
-</main></body></html>
-`))

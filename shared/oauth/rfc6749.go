@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"io"
 	"log/slog"
 	"mime"
@@ -332,19 +331,10 @@ func (s *service) authenticateClient(r *http.Request, t store.Tenant, form url.V
 	return cl, nil
 }
 
-// errorPage is what the authorization endpoint shows when it cannot
-// redirect: before the client and its redirect URI are known, an error
-// goes to the person at the browser, never to an unchecked URI (RFC 6749
-// section 4.1.2.1; RFC 9700 section 4.11.2 on open redirectors).
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} request refused</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>This {{.What}} request cannot be used</h1>
-<p>{{.Description}}</p>
-<p>Go back to the application and try again. Error: <code>{{.Code}}</code></p>
-</main></body></html>
-`))
-
+// The authorization endpoint's error page: before the client and its
+// redirect URI are known, an error goes to the person at the browser,
+// never to an unchecked URI (RFC 6749 section 4.1.2.1; RFC 9700 section
+// 4.11.2 on open redirectors).
 // writeErrorPage answers err as an HTML page. Faults of Ward are logged
 // and shown without their text.
 func (s *service) writeErrorPage(w http.ResponseWriter, r *http.Request, t store.Tenant,
@@ -361,10 +351,16 @@ func (s *service) writeRefusal(w http.ResponseWriter, r *http.Request, t store.T
 		s.logFault(r.Context(), t, err)
 	}
 	setPageHeaders(w, pageCSP)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(pe.status)
-	_ = errorPage.Execute(w, struct{ Title, What, Code, Description string }{title, what,
-		pe.code, pe.description})
+	var p page
+	p.head(title + " request refused")
+	p.tag("<body><main><h1>This ")
+	p.text(what)
+	p.tag(" request cannot be used</h1>\n<p>")
+	p.text(pe.description)
+	p.tag("</p>\n<p>Go back to the application and try again. Error: <code>")
+	p.text(pe.code)
+	p.tag("</code></p>\n</main></body></html>\n")
+	p.send(w, pe.status)
 }
 
 // authorizationError is the error an authorization response carries to
