@@ -734,9 +734,14 @@ func TestUserInfo(t *testing.T) {
 			}
 		}
 		// A revoked token is refused.
-		tok := tokenFor(t, clients.FormatOpaque, "openid")
-		if _, err := e.cache.GetDel(context.Background(), opaqueKey(tok)); err != nil {
-			t.Fatal(err)
+		oc := e.codeClient(t, e.a, clients.CreateInput{AccessTokenFormat: clients.FormatOpaque})
+		code := e.codeOf(t, e.authorize(t, "acme", authQuery(oc, challenge, "scope", "openid"),
+			cookie))
+		tok, _ := e.redeem(t, oc, false, "code", code, "code_verifier", verifier).
+			body["access_token"].(string)
+		if rv := e.do(t, request{path: "/t/acme/oauth2/revoke", basic: &oc,
+			form: form("token", tok)}); rv.status != http.StatusOK {
+			t.Fatalf("revoke: %d %s", rv.status, rv.raw)
 		}
 		if a := get(t, tok); a.status != http.StatusUnauthorized {
 			t.Errorf("a revoked token: %d", a.status)

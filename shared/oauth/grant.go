@@ -57,12 +57,11 @@ type idClaims struct {
 }
 
 // issued names what one grant issued, so that it can be revoked: the
-// access token's jti, and for an opaque one the cache key of its record.
+// access token's jti (JWT or opaque alike) and its refresh family.
 type issued struct {
-	TenantID  string `json:"tid"`
-	JTI       string `json:"jti"`
-	OpaqueKey string `json:"ok,omitempty"`
-	Expiry    int64  `json:"exp"`
+	TenantID string `json:"tid"`
+	JTI      string `json:"jti"`
+	Expiry   int64  `json:"exp"`
 	// FamilyID is the refresh token family the grant started, if any.
 	FamilyID string `json:"fam,omitempty"`
 }
@@ -80,12 +79,7 @@ func (s *service) issueForUser(ctx context.Context, t store.Tenant, iss string,
 		ClientID: cl.ID, Scope: g.Scope, AuthTime: g.AuthTime, ACR: g.ACR, AMR: g.AMR,
 		SessionID: g.SessionID}
 	rec := issued{TenantID: t.ID, JTI: claims.ID, Expiry: claims.Expiry}
-	var opaque string
-	if cl.AccessTokenFormat == clients.FormatOpaque {
-		opaque = newOpaqueToken()
-		rec.OpaqueKey = opaqueKey(opaque)
-	}
-	token, err := s.issueAs(ctx, t, cl.AccessTokenFormat, claims, ttl, opaque)
+	token, err := s.issue(ctx, t, cl.AccessTokenFormat, claims, ttl)
 	if err != nil {
 		return tokenResponse{}, issued{}, err
 	}
@@ -153,8 +147,8 @@ func atHash(accessToken string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
 }
 
-// revokeIssued ends what a grant issued: an opaque token's record is
-// deleted, a JWT's jti joins the revoked set until it expires.
+// revokeIssued ends what a grant issued: its refresh family is revoked,
+// and its access token's jti joins the revoked set until it expires.
 func (s *service) revokeIssued(ctx context.Context, rec issued) error {
 	if rec.FamilyID != "" {
 		err := s.st.RefreshTokens().RevokeFamily(ctx, rec.TenantID, rec.FamilyID)
@@ -162,12 +156,16 @@ func (s *service) revokeIssued(ctx context.Context, rec issued) error {
 			return err
 		}
 	}
-	if rec.OpaqueKey != "" {
-		return s.cache.Delete(ctx, rec.OpaqueKey)
-	}
-	left := time.Unix(rec.Expiry, 0).Sub(s.now()) + time.Second
+	return s.revokeJTI(ctx, rec.TenantID, rec.JTI, rec.Expiry)
+}
+
+// revokeJTI puts an access token's jti in the tenant's revocation set
+// until the token expires (and a second more); an expired token needs
+// none.
+func (s *service) revokeJTI(ctx context.Context, tenantID, jti string, expiry int64) error {
+	left := time.Unix(expiry, 0).Sub(s.now()) + time.Second
 	if left <= time.Second {
 		return nil
 	}
-	return s.cache.Set(ctx, revokedKey(rec.TenantID, rec.JTI), []byte{1}, left)
+	return s.cache.Set(ctx, revokedKey(tenantID, jti), []byte{1}, left)
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/errs"
@@ -108,16 +107,13 @@ func (s *service) serveRevoke(r *http.Request, t store.Tenant, iss string, form 
 	if c.ClientID != cl.ID {
 		return nil, badRequest(errUnauthorizedClient, "the token was not issued to this client")
 	}
-	if strings.HasPrefix(tok, OpaqueTokenPrefix) {
-		return struct{}{}, s.cache.Delete(ctx, opaqueKey(tok))
-	}
-	left := time.Unix(c.Expiry, 0).Sub(s.now()) + time.Second
-	return struct{}{}, s.cache.Set(ctx, revokedKey(t.ID, c.ID), []byte{1}, left)
+	return struct{}{}, s.revokeJTI(ctx, t.ID, c.ID, c.Expiry)
 }
 
-// lookup finds an active token of the tenant: an opaque one by its
-// record in the cache, a JWT by its signature against the tenant's
-// published keys, its type, issuer, expiry and the revocation set. ok is
+// lookup finds an active token of the tenant: an opaque one by opening
+// its seal with the tenant's token key, a JWT by its signature against
+// the tenant's published keys and its type; then for both the issuer,
+// the expiry and the revocation set. ok is
 // false for anything not active here; err is a failure of the cache or
 // the store, never the token's fault.
 func (s *service) lookup(ctx context.Context, t store.Tenant, iss, tok string) (accessClaims,
@@ -126,40 +122,31 @@ func (s *service) lookup(ctx context.Context, t store.Tenant, iss, tok string) (
 		return accessClaims{}, false, errs.New(errs.Unavailable, "no cache for access tokens")
 	}
 	now := s.now().Unix()
+	var c accessClaims
 	if strings.HasPrefix(tok, OpaqueTokenPrefix) {
-		b, err := s.cache.Get(ctx, opaqueKey(tok))
-		if errors.Is(err, cache.ErrMiss) {
+		b, ok := s.openOpaque(t.ID, tok)
+		if !ok || json.Unmarshal(b, &c) != nil {
+			return accessClaims{}, false, nil
+		}
+	} else {
+		v, err := s.keys.Verify(ctx, t.ID, []byte(tok))
+		if errors.Is(err, keys.ErrNotVerified) {
 			return accessClaims{}, false, nil
 		}
 		if err != nil {
 			return accessClaims{}, false, err
 		}
-		var rec opaqueRecord
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return accessClaims{}, false, errs.Wrap(errs.Internal, err, "a token record is damaged")
+		// RFC 9068 section 4: the type, the issuer and the expiry. Ward
+		// signs ID tokens with the same keys; their "typ" keeps them out.
+		if !isAccessTokenType(v.Type) || json.Unmarshal(v.Payload, &c) != nil {
+			return accessClaims{}, false, nil
 		}
-		ok := rec.TenantID == t.ID && rec.Claims.Expiry > now
-		return rec.Claims, ok, nil
 	}
-
-	v, err := s.keys.Verify(ctx, t.ID, []byte(tok))
-	if errors.Is(err, keys.ErrNotVerified) {
+	if c.Issuer != iss || c.Expiry <= now || c.ID == "" || c.ClientID == "" ||
+		len(c.Audience) == 0 {
 		return accessClaims{}, false, nil
 	}
-	if err != nil {
-		return accessClaims{}, false, err
-	}
-	var c accessClaims
-	if err := json.Unmarshal(v.Payload, &c); err != nil {
-		return accessClaims{}, false, nil
-	}
-	// RFC 9068 section 4: the type, the issuer and the expiry. Ward signs
-	// ID tokens with the same keys; their "typ" keeps them out.
-	if !isAccessTokenType(v.Type) || c.Issuer != iss || c.Expiry <= now || c.ID == "" ||
-		c.ClientID == "" || len(c.Audience) == 0 {
-		return accessClaims{}, false, nil
-	}
-	_, err = s.cache.Get(ctx, revokedKey(t.ID, c.ID))
+	_, err := s.cache.Get(ctx, revokedKey(t.ID, c.ID))
 	switch {
 	case err == nil:
 		return accessClaims{}, false, nil // revoked

@@ -59,10 +59,11 @@
 // will be, and answers that none is needed. Keys are kept by package oauth/keys.
 //
 // Known shortcomings:
-//   - Opaque access tokens and the revocation set of JWTs live in the
-//     cache only: flushing the cache (or restarting a process whose cache
-//     is in memory) revokes every opaque token, and un-revokes revoked
-//     JWTs until they expire (at most an hour).
+//   - The revocation set of access tokens (JWT and opaque, by jti) lives
+//     in the cache only: flushing the cache (or restarting a process whose
+//     cache is in memory) un-revokes revoked tokens until they expire (at
+//     most an hour). Opaque tokens themselves are sealed, not stored
+//     (opaque.go).
 //   - A client may ask for any absolute URI as a resource (RFC 8707):
 //     clients have no list of allowed audiences yet.
 //   - Any authenticated client of the tenant may introspect its tokens;
@@ -100,6 +101,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -150,6 +152,9 @@ type service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	audit     audit.Recorder
+	// sealer seals opaque access tokens (opaque.go); nil without a
+	// master key.
+	sealer cipher.AEAD
 }
 
 func newService(d Deps) (*service, error) {
@@ -170,6 +175,9 @@ func newService(d Deps) (*service, error) {
 		return nil, err
 	}
 	s.keys = m
+	if s.sealer, err = newOpaqueSealer(d.Key); err != nil {
+		return nil, err
+	}
 	s.audit = audit.Recorder{Audit: d.Store.Audit(), Log: s.log, Now: s.now}
 	return s, nil
 }

@@ -3,9 +3,7 @@ package oauth
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -35,7 +33,6 @@ const (
 	// maxResourceBytes bounds one resource indicator.
 	maxResourceBytes = 2048
 
-	opaqueKeyPrefix  = "oauth:at:"  // + hex SHA-256 of an opaque token
 	revokedKeyPrefix = "oauth:jti:" // + tenant ID + ":" + jti of a revoked JWT
 )
 
@@ -79,13 +76,6 @@ type accessClaims struct {
 	// Act names who acts for the subject (RFC 8693 section 4.1), in
 	// tokens made by the token exchange with an actor token (rfc8693.go).
 	Act *actClaim `json:"act,omitempty"`
-}
-
-// opaqueRecord is what the cache keeps of an opaque token, under its
-// SHA-256: never the token itself.
-type opaqueRecord struct {
-	TenantID string       `json:"tid"`
-	Claims   accessClaims `json:"claims"`
 }
 
 // tokenResponse is RFC 6749 section 5.1's answer.
@@ -168,39 +158,17 @@ func lifetime(seconds int64) time.Duration {
 }
 
 // issue makes the access token in the client's format: a JWT signed by
-// the tenant's active key, or an opaque token whose SHA-256 and claims
-// the cache keeps for its lifetime.
+// the tenant's active key, or an opaque token that seals its claims
+// (sealOpaque). Neither is stored: both survive a flushed cache, and both
+// are revoked through the revocation set of their jti.
 func (s *service) issue(ctx context.Context, t store.Tenant, format string, c accessClaims,
 	ttl time.Duration) (string, error) {
-	return s.issueAs(ctx, t, format, c, ttl, "")
-}
-
-// newOpaqueToken makes an opaque access token.
-func newOpaqueToken() string { return OpaqueTokenPrefix + randomString(32) }
-
-// issueAs is issue with the opaque token made beforehand (empty: made
-// here), for a caller that must know it before it exists.
-func (s *service) issueAs(ctx context.Context, t store.Tenant, format string, c accessClaims,
-	ttl time.Duration, token string) (string, error) {
-	if format == clients.FormatOpaque {
-		if s.cache == nil {
-			return "", errs.New(errs.Unavailable, "no cache for opaque tokens")
-		}
-		if token == "" {
-			token = newOpaqueToken()
-		}
-		b, err := json.Marshal(opaqueRecord{TenantID: t.ID, Claims: c})
-		if err != nil {
-			return "", errs.Wrap(errs.Internal, err, "internal error")
-		}
-		if err := s.cache.Set(ctx, opaqueKey(token), b, ttl); err != nil {
-			return "", err
-		}
-		return token, nil
-	}
 	b, err := json.Marshal(c)
 	if err != nil {
 		return "", errs.Wrap(errs.Internal, err, "internal error")
+	}
+	if format == clients.FormatOpaque {
+		return s.sealOpaque(t.ID, b)
 	}
 	return s.keys.Sign(ctx, t.ID, b, JWTType)
 }
@@ -262,14 +230,6 @@ func randomString(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// opaqueKey is where the cache keeps an opaque token's record: the hex
-// SHA-256 of the token, so that the cache never holds a usable token.
-// 256 random bits need no slow hash.
-func opaqueKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return opaqueKeyPrefix + hex.EncodeToString(sum[:])
 }
 
 func revokedKey(tenantID, jti string) string {

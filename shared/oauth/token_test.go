@@ -2,12 +2,11 @@ package oauth_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -16,7 +15,9 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
 
+	"github.com/wardhq/ward/shared/cache/memory"
 	"github.com/wardhq/ward/shared/clients"
+	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/invoke"
 	"github.com/wardhq/ward/shared/oauth"
 	"github.com/wardhq/ward/shared/store"
@@ -212,11 +213,6 @@ func TestClientCredentialsIssuesJWTAccessTokens(t *testing.T) {
 	})
 }
 
-func opaqueKey(tok string) string {
-	sum := sha256.Sum256([]byte(tok))
-	return "oauth:at:" + hex.EncodeToString(sum[:])
-}
-
 func TestClientCredentialsIssuesOpaqueAccessTokens(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t, e.a, clients.CreateInput{AuthMethod: clients.MethodSecretPost,
@@ -229,15 +225,53 @@ func TestClientCredentialsIssuesOpaqueAccessTokens(t *testing.T) {
 	}
 	tok, _ := a.body["access_token"].(string)
 	raw, ok := strings.CutPrefix(tok, "wat_")
-	if b, err := base64.RawURLEncoding.DecodeString(raw); !ok || err != nil || len(b) != 32 {
-		t.Fatalf("access token %q is not wat_ and 32 bytes", tok)
+	sealed, err := base64.RawURLEncoding.DecodeString(raw)
+	if !ok || err != nil || len(sealed) < 24+16+64 {
+		t.Fatalf("access token %q is not wat_ and sealed claims", tok)
 	}
-	rec, err := e.cache.Get(context.Background(), opaqueKey(tok))
+	// Sealed, not merely encoded: nothing of the claims shows.
+	for _, clear := range []string{c.id, `"scope"`, "acme"} {
+		if strings.Contains(string(sealed), clear) || strings.Contains(tok, clear) {
+			t.Errorf("the token shows %q", clear)
+		}
+	}
+	// The token is kept nowhere: another instance of the function, with
+	// an empty cache of its own (or this one after a flush), reads it.
+	fresh, err := memory.New(memory.Options{Now: e.clk.Now})
 	if err != nil {
-		t.Fatalf("the cache holds no record under the token's SHA-256: %v", err)
+		t.Fatal(err)
 	}
-	if strings.Contains(string(rec), raw) {
-		t.Error("the cache record holds the token itself")
+	defer fresh.Close()
+	d := e.deps
+	d.Cache = fresh
+	mux := http.NewServeMux()
+	function.Mount(mux, oauth.Function(d))
+	other := httptest.NewServer(mux)
+	defer other.Close()
+	resp, err := http.PostForm(other.URL+"/t/acme/oauth2/introspect", form("token", tok,
+		"client_id", c.id, "client_secret", c.secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromOther map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&fromOther)
+	resp.Body.Close()
+	if err != nil || fromOther["active"] != true || fromOther["client_id"] != c.id {
+		t.Errorf("introspection by an instance with an empty cache: %v %v", fromOther, err)
+	}
+
+	// Altered anywhere, or presented at another tenant, it is inactive.
+	rs := e.client(t, e.a, clients.CreateInput{})
+	for _, i := range []int{0, len(raw) / 2, len(raw) - 2} {
+		b := []byte(tok)
+		b[4+i] = map[bool]byte{true: 'A', false: 'B'}[b[4+i] != 'A']
+		if got := e.introspect(t, "acme", rs, string(b)); got["active"] != false {
+			t.Errorf("a token altered at %d introspects as %v", i, got)
+		}
+	}
+	other2 := e.client(t, e.b, clients.CreateInput{})
+	if got := e.introspect(t, "beta", other2, tok); got["active"] != false {
+		t.Errorf("another tenant's token introspects as %v", got)
 	}
 
 	ia := e.do(t, request{path: "/t/acme/oauth2/introspect", form: form("token", tok,
@@ -252,7 +286,6 @@ func TestClientCredentialsIssuesOpaqueAccessTokens(t *testing.T) {
 		}
 	}
 
-	rs := e.client(t, e.a, clients.CreateInput{})
 	e.clk.Add(61 * time.Second)
 	if got := e.introspect(t, "acme", rs, tok); got["active"] != false || len(got) != 1 {
 		t.Errorf("an expired opaque token introspects as %v", got)
