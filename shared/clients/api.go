@@ -86,9 +86,12 @@ type Client struct {
 	IDTokenTTL             int64            `json:"idTokenTtl"`
 	RefreshTokenTTL        int64            `json:"refreshTokenTtl"`
 	RequirePKCE            bool             `json:"requirePkce"`
-	CreatedAt              time.Time        `json:"createdAt"`
-	UpdatedAt              time.Time        `json:"updatedAt"`
-	Version                int64            `json:"version"`
+	// RequireConsent: the user is asked to consent (package doc). Always
+	// true for clients registered dynamically.
+	RequireConsent bool      `json:"requireConsent"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+	Version        int64     `json:"version"`
 }
 
 // CreateInput registers a client. Type and AuthMethod are required;
@@ -109,6 +112,10 @@ type CreateInput struct {
 	IDTokenTTL             int64            `json:"idTokenTtl,omitempty"`
 	RefreshTokenTTL        int64            `json:"refreshTokenTtl,omitempty"`
 	RequirePKCE            *bool            `json:"requirePkce,omitempty"`
+	// RequireConsent defaults to false: an administrator's client is the
+	// tenant's own application, as Keycloak's "Consent required" is off
+	// by default.
+	RequireConsent *bool `json:"requireConsent,omitempty"`
 }
 
 // SecretOutput is a client with its secret, shown this once: the answer
@@ -158,6 +165,7 @@ type UpdateInput struct {
 	IDTokenTTL             *int64    `json:"idTokenTtl,omitempty"`
 	RefreshTokenTTL        *int64    `json:"refreshTokenTtl,omitempty"`
 	RequirePKCE            *bool     `json:"requirePkce,omitempty"`
+	RequireConsent         *bool     `json:"requireConsent,omitempty"`
 }
 
 // RotateSecretInput names the client whose secret is replaced.

@@ -173,6 +173,10 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpRotateKeys, s.rotateKeys)
 	function.Op(f, OpListKeys, s.listKeys)
 	function.Op(f, OpRevokeGrants, s.revokeGrants)
+	function.Op(f, OpConsentRequest, s.consentRequest)
+	function.Op(f, OpConsentDecide, s.consentDecide)
+	function.Op(f, OpListConsents, s.listConsents)
+	function.Op(f, OpRevokeConsent, s.revokeConsent)
 	f.Routes = s.routes()
 	f.Patterns = Patterns
 	return f
