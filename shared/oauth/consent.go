@@ -83,6 +83,10 @@ type ConsentRequestOutput struct {
 	ClientID   string      `json:"clientId"`
 	ClientName string      `json:"clientName"`
 	Scopes     []ScopeInfo `json:"scopes"`
+	// FormAction is the CSP source of the redirect URI (its origin, or
+	// its scheme for a native app's): browsers hold the redirects that
+	// follow the consent form's POST to the page's form-action.
+	FormAction string `json:"formAction"`
 }
 
 // ConsentDecideInput is the user's answer to a kept request.
@@ -254,7 +258,7 @@ func (s *service) consentRequest(ctx context.Context, c function.Caller,
 		return ConsentRequestOutput{}, err
 	}
 	return ConsentRequestOutput{ClientID: cl.ID, ClientName: cl.Name,
-		Scopes: describeScopes(req.Scope)}, nil
+		Scopes: describeScopes(req.Scope), FormAction: formOrigin(req.RedirectURI)}, nil
 }
 
 func (s *service) consentDecide(ctx context.Context, c function.Caller,

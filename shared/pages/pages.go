@@ -19,6 +19,7 @@
 //	GET  /t/{tenant}/recover        POST: account.requestPasswordReset
 //	GET  /t/{tenant}/reset          POST: account.resetPassword
 //	GET  /t/{tenant}/pages.css      the tenant's stylesheet (branding colours)
+//	GET  /t/{tenant}/consent        POST: oauth.consentDecide (consent.go)
 //	GET  /account/verify-email, /account/reset-password, /account/register
 //	                                the links in Ward's messages, redirected
 //	                                to the tenant's page
@@ -120,7 +121,7 @@ var Patterns = []string{
 	"/t/{tenant}/login", "/t/{tenant}/signed-in", "/t/{tenant}/logout",
 	"/t/{tenant}/register",
 	"/t/{tenant}/verify-email", "/t/{tenant}/recover", "/t/{tenant}/reset",
-	"/t/{tenant}/pages.css",
+	"/t/{tenant}/pages.css", "/t/{tenant}/consent",
 	"/account/verify-email", "/account/reset-password", "/account/register",
 }
 
@@ -140,6 +141,8 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /t/{tenant}/reset", s.tenantPage(s.resetGet))
 	mux.HandleFunc("POST /t/{tenant}/reset", s.tenantPage(s.resetPost))
 	mux.HandleFunc("GET /t/{tenant}/pages.css", s.stylesheet)
+	mux.HandleFunc("GET /t/{tenant}/consent", s.tenantPage(s.consentGet))
+	mux.HandleFunc("POST /t/{tenant}/consent", s.tenantPage(s.consentPost))
 	mux.HandleFunc("GET /account/verify-email", s.fromMessage("verify-email", "token"))
 	mux.HandleFunc("GET /account/reset-password", s.fromMessage("reset", "token"))
 	mux.HandleFunc("GET /account/register", s.fromMessage("register", "invitation"))

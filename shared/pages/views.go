@@ -17,6 +17,7 @@ var views = map[string]func(p *page, b *w){
 	"verify":    verifyView,
 	"recover":   recoverView,
 	"reset":     resetView,
+	"consent":   consentPageView,
 }
 
 func messageView(p *page, b *w) { b.para("", p.Notice) }

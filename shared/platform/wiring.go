@@ -126,11 +126,11 @@ func Sessions() Wiring {
 		}}
 }
 
-// Pages wires the hosted pages, which drive authn and account and read
-// tenants and sessions.
+// Pages wires the hosted pages, which drive authn and account, read
+// tenants and sessions, and ask the oauth function about consent.
 func Pages() Wiring {
 	return Wiring{Name: pages.FunctionName,
-		Companions: []func() Wiring{Tenants, Authn, Account, Sessions},
+		Companions: []func() Wiring{Tenants, Authn, Account, Sessions, OAuth},
 		Build: func(p *Platform) *function.Function {
 			return pages.Function(pages.Deps{Invoker: lateInvoker{p},
 				PublicURL: p.Config.PublicURL, Log: p.Log})
