@@ -78,14 +78,24 @@ func (s *service) consentFailed(req *request, err error) {
 	}
 }
 
-func (s *service) consentGet(ctx context.Context, req *request) {
+// consentUser is the browser's user and session; without them it
+// answers the page itself and ok is false.
+func (s *service) consentUser(ctx context.Context, req *request) (sessions.ValidateOutput,
+	bool) {
 	v, ok, err := s.consentCaller(ctx, req)
 	if err != nil {
 		s.fault(req.w, req.r, err)
-		return
+		return v, false
 	}
 	if !ok {
 		req.consentGone()
+	}
+	return v, ok
+}
+
+func (s *service) consentGet(ctx context.Context, req *request) {
+	v, ok := s.consentUser(ctx, req)
+	if !ok {
 		return
 	}
 	id := req.r.URL.Query().Get("request")
@@ -112,13 +122,8 @@ func (s *service) consentPost(ctx context.Context, req *request) {
 	if !s.formPost(req) {
 		return
 	}
-	v, ok, err := s.consentCaller(ctx, req)
-	if err != nil {
-		s.fault(req.w, req.r, err)
-		return
-	}
+	v, ok := s.consentUser(ctx, req)
 	if !ok {
-		req.consentGone()
 		return
 	}
 	in := oauth.ConsentDecideInput{ConsentRequestInput: consentInput(req, v,
