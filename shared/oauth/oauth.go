@@ -36,7 +36,12 @@
 //   - operations for administrators: rotate and list the signing keys
 //     (OpRotateKeys, OpListKeys); and, for a user, their administrators
 //     and services, revoke the user's refresh token families
-//     (OpRevokeGrants).
+//     (OpRevokeGrants), list and revoke the user's consents
+//     (OpListConsents, OpRevokeConsent);
+//   - consent (consent.go): clients that require it (RequireConsent,
+//     always for registered ones) and prompt=consent send the browser to
+//     the hosted consent page, which answers through OpConsentRequest and
+//     OpConsentDecide; remembered consents (store.Consents) skip it.
 //
 // Clients authenticate with client_secret_basic, client_secret_post or
 // private_key_jwt (rfc7523.go reads the assertion), all checked by the
@@ -47,9 +52,8 @@
 // The metadata also names endpoints the server does not have yet
 // (end_session, device authorization) and grants it does not give yet
 // (refresh_token, device code, token exchange): a client following it
-// gets 404 or unsupported_grant_type. Consent is not asked yet:
-// consentNeeded (authorize.go) is where it will be, and answers that
-// none is needed. Keys are kept by package oauth/keys.
+// gets 404 or unsupported_grant_type. Keys are kept by package
+// oauth/keys.
 //
 // Known shortcomings:
 //   - Opaque access tokens and the revocation set of JWTs live in the
@@ -75,15 +79,17 @@
 //   - The login page cannot be asked for a second factor: acr_values
 //     above the session's send the browser to sign in again, and the
 //     code is then issued with whatever acr that sign-in reached.
-//   - No consent, no account chooser (select_account signs in again), no
-//     request objects or claims parameter.
+//   - No account chooser (select_account signs in again), no request
+//     objects or claims parameter. Consent is all or nothing per request,
+//     and revoking it leaves issued access tokens valid until they
+//     expire.
 //   - UserInfo accepts any openid access token of the tenant, whatever
 //     its audience.
 //   - A session-bound refresh token family is checked against the
 //     session store record directly: the sessions function has no
 //     operation that tells a service whether a session ID is live.
 //     Revoking a family leaves the access tokens it issued valid until
-//     they expire. OpRevokeGrants has no GraphQL field yet.
+//     they expire.
 package oauth
 
 import (

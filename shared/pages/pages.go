@@ -1,11 +1,11 @@
 // Package pages is Ward's hosted pages: server-rendered HTML, per tenant,
 // for signing in (and whatever second factor the tenant's policy asks
-// for), registering, verifying an email address, recovering a password
-// and signing out. The pages hold no logic of their own: every decision
-// is made by the authn, account and sessions functions, which the pages
-// call through the invoker as the service role, exactly as the facade
-// and native apps do (signing out calls as the session's own user; see
-// logout.go).
+// for), registering, verifying an email address, recovering a password,
+// consenting to an OAuth client and signing out. The pages hold no logic
+// of their own: every decision is made by the authn, account, sessions
+// and oauth functions, which the pages call through the invoker as the
+// service role, exactly as the facade and native apps do (signing out
+// calls as the session's own user; see logout.go).
 //
 // # Paths
 //
@@ -66,7 +66,8 @@ const FunctionName = "pages"
 
 // Deps are what the pages need.
 type Deps struct {
-	// Invoker reaches the tenants, authn, account and sessions functions.
+	// Invoker reaches the tenants, authn, account, sessions and oauth
+	// functions.
 	Invoker invoke.Invoker
 	// PublicURL is where people reach Ward (WARD_PUBLIC_URL): its origin
 	// is the pages' own, the one return_to may name, and an https one
