@@ -242,11 +242,11 @@ func (s *service) consentRequestOf(ctx context.Context, c function.Caller,
 		return authRequest{}, clients.Client{}, notFound
 	}
 	cl, err := s.client(ctx, store.Tenant{ID: in.TenantID}, req.ClientID)
-	if err != nil {
-		if errs.CodeOf(err) == errs.Internal || errs.CodeOf(err) == errs.Unavailable {
-			return authRequest{}, clients.Client{}, err
-		}
+	if pe := (*protocolError)(nil); errors.As(err, &pe) {
 		return authRequest{}, clients.Client{}, notFound // the client was deleted
+	}
+	if err != nil {
+		return authRequest{}, clients.Client{}, err
 	}
 	return req, cl, nil
 }

@@ -313,6 +313,29 @@ func TestConsentOperationsAreScoped(t *testing.T) {
 	if err := ask(service, in); !errors.Is(err, errs.ErrNotFound) {
 		t.Errorf("a lapsed request: %v, want NOT_FOUND", err)
 	}
+
+	// A live request of a client deleted since.
+	cookie = e.session(t, u, store.ACRPassword, e.clk.Now())
+	_, _, id = e.consentPage(t, e.authorize(t, "acme", authQuery(c, challenge), cookie), cookie)
+	sess, err = invoke.Call[sessions.ValidateOutput](ctx, e.inv, sessions.FunctionName,
+		sessions.OpValidate, service, sessions.ValidateInput{Token: sessions.Token(cookie),
+			Tenant: e.a.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = oauth.ConsentRequestInput{TenantID: e.a.ID, RequestID: id, UserID: u.ID,
+		SessionID: sess.SessionID}
+	if err := ask(service, in); err != nil {
+		t.Fatalf("a new request: %v", err)
+	}
+	_, err = invoke.Call[clients.DeleteOutput](ctx, e.inv, clients.FunctionName, clients.OpDelete,
+		tenantAdmin(e.a.ID), clients.DeleteInput{TenantID: e.a.ID, ID: c.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ask(service, in); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("a deleted client's request: %v, want NOT_FOUND", err)
+	}
 }
 
 func TestRevokeConsent(t *testing.T) {
