@@ -53,6 +53,8 @@ export PATH="$(go env GOPATH)/bin:$PATH"
 # The hosted pages' browser tests (e2e/browser_test.go): playwright-core
 # drives the Chromium installed above.
 (cd e2e/browser && npm ci --no-audit --no-fund --silent)
+# openid-client's interop test (e2e/oidc_test.go), on the same Chromium.
+(cd e2e/oidc && npm ci --no-audit --no-fund --silent)
 
 step "Lint"
 make --no-print-directory lint

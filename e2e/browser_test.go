@@ -18,23 +18,7 @@ import (
 // test installs the npm packages itself when they are missing.
 func TestHostedPagesInABrowser(t *testing.T) {
 	dir := filepath.Join(repoRoot(), "e2e", "browser")
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("Chromium is needed at %s (apt-get install chromium): %v", chromium, err)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatal("Node.js 20 is needed for the browser tests")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
-		npm := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--silent")
-		npm.Dir = dir
-		if out, err := npm.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci: %v\n%s", err, out)
-		}
-	}
+	chromium := nodeAndChromium(t, dir, "playwright-core")
 
 	w := startWithToken(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

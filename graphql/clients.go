@@ -97,7 +97,8 @@ func (r *resolvers) oauthClientTypes(pageInfo *gql.Object) (clientT, conn, paylo
 				Type:    nnDateTime,
 				Resolve: field(func(c clients.Client) any { return c.UpdatedAt }),
 			},
-			"version": {Type: nnInt, Resolve: field(func(c clients.Client) any { return c.Version })},
+			"version":  {Type: nnInt, Resolve: field(func(c clients.Client) any { return c.Version })},
+			"exchange": exchangePolicyField(exchangePolicyType()),
 		},
 	})
 	conn = connectionType[clients.Client]("OAuthClientConnection", clientT, pageInfo)
@@ -165,6 +166,7 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 		return gql.FieldConfigArgument{"input": {Type: gql.NewNonNull(t)}}
 	}
 	strList := gql.NewList(nnString)
+	exchangeIn := exchangePolicyInput()
 	return gql.Fields{
 		"createOAuthClient": {
 			Type: gql.NewNonNull(payload),
@@ -189,6 +191,7 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 				"requirePkce": {Type: gql.Boolean, Description: "Default true; always for public clients."},
 				"requireConsent": {Type: gql.Boolean,
 					Description: "Ask users to consent to the scopes; default false."},
+				"exchange": {Type: exchangeIn, Description: "Default none: no token exchange."},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
@@ -200,7 +203,7 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 					GrantTypes:             optStrs(m, "grantTypes"), Scopes: optStrs(m, "scopes"),
 					AccessTokenFormat: str(m, "accessTokenFormat"),
 					RequirePKCE:       optBool(m, "requirePkce"),
-					RequireConsent:    optBool(m, "requireConsent")}
+					RequireConsent:    optBool(m, "requireConsent"), Exchange: exchangePolicyOf(m)}
 				if v := optTTL(m, "accessTokenTtl"); v != nil {
 					in.AccessTokenTTL = *v
 				}
@@ -236,6 +239,7 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 				"refreshTokenTtl":        {Type: gql.Int},
 				"requirePkce":            {Type: gql.Boolean},
 				"requireConsent":         {Type: gql.Boolean},
+				"exchange":               {Type: exchangeIn},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
@@ -251,7 +255,8 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 					IDTokenTTL:             optTTL(m, "idTokenTtl"),
 					RefreshTokenTTL:        optTTL(m, "refreshTokenTtl"),
 					RequirePKCE:            optBool(m, "requirePkce"),
-					RequireConsent:         optBool(m, "requireConsent")}
+					RequireConsent:         optBool(m, "requireConsent"),
+					Exchange:               exchangePolicyOf(m)}
 				return value(callOp[clients.Client](r, p.Context, clients.FunctionName,
 					clients.OpUpdate, in))
 			},

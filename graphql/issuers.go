@@ -51,6 +51,17 @@ func (r *resolvers) trustedIssuerType() *gql.Object {
 				Description: "The claims a verification carries besides the standard ones.",
 				Resolve:     field(func(ti store.TrustedIssuer) any { return nonNilStrings(ti.Claims) }),
 			},
+			"userMapping": {
+				Type: gql.String,
+				Description: "How the token exchange maps a token's subject to a user of the " +
+					"tenant: id, username or email; null: it does not.",
+				Resolve: field(func(ti store.TrustedIssuer) any { return nonEmpty(ti.UserMapping) }),
+			},
+			"sessions": {
+				Type:        nnBool,
+				Description: "The token exchange may start Ward sessions from this issuer's tokens.",
+				Resolve:     field(func(ti store.TrustedIssuer) any { return ti.Sessions }),
+			},
 			"enabled": {Type: nnBool, Resolve: field(func(ti store.TrustedIssuer) any { return ti.Enabled })},
 			"createdAt": {
 				Type:    nnDateTime,
@@ -114,6 +125,8 @@ func (r *resolvers) issuerMutationFields(issuerT *gql.Object) gql.Fields {
 				"algorithms":   {Type: strList},
 				"subjectClaim": {Type: gql.String, Description: `Default "sub".`},
 				"claims":       {Type: strList},
+				"userMapping":  {Type: gql.String, Description: "id, username or email; default none."},
+				"sessions":     {Type: gql.Boolean, Description: "Default false; needs a userMapping."},
 				"enabled":      {Type: gql.Boolean, Description: "Default true."},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
@@ -122,6 +135,7 @@ func (r *resolvers) issuerMutationFields(issuerT *gql.Object) gql.Fields {
 					Issuer: str(m, "issuer"), JWKSURI: str(m, "jwksUri"), JWKS: str(m, "jwks"),
 					Audiences: strs(m, "audiences"), Algorithms: optStrs(m, "algorithms"),
 					SubjectClaim: str(m, "subjectClaim"), Claims: optStrs(m, "claims"),
+					UserMapping: str(m, "userMapping"), Sessions: flag(m, "sessions"),
 					Enabled: optBool(m, "enabled")}
 				return value(callOp[store.TrustedIssuer](r, p.Context, issuers.FunctionName,
 					issuers.OpCreate, in))
@@ -142,6 +156,8 @@ func (r *resolvers) issuerMutationFields(issuerT *gql.Object) gql.Fields {
 				"algorithms":   {Type: strList},
 				"subjectClaim": {Type: gql.String},
 				"claims":       {Type: strList},
+				"userMapping":  {Type: gql.String, Description: `"" removes the mapping.`},
+				"sessions":     {Type: gql.Boolean},
 				"enabled":      {Type: gql.Boolean},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
@@ -151,6 +167,7 @@ func (r *resolvers) issuerMutationFields(issuerT *gql.Object) gql.Fields {
 					JWKSURI: optStr(m, "jwksUri"), JWKS: optStr(m, "jwks"),
 					Audiences: optStrList(m, "audiences"), Algorithms: optStrList(m, "algorithms"),
 					SubjectClaim: optStr(m, "subjectClaim"), Claims: optStrList(m, "claims"),
+					UserMapping: optStr(m, "userMapping"), Sessions: optBool(m, "sessions"),
 					Enabled: optBool(m, "enabled")}
 				return value(callOp[store.TrustedIssuer](r, p.Context, issuers.FunctionName,
 					issuers.OpUpdate, in))

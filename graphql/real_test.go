@@ -17,6 +17,7 @@ import (
 	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/groups"
 	"github.com/wardhq/ward/shared/invoke"
+	"github.com/wardhq/ward/shared/issuers"
 	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/store/bolt"
 	"github.com/wardhq/ward/shared/tenants"
@@ -49,6 +50,7 @@ func newRealHarness(t testing.TB, opts Options) *realHarness {
 		apitokens.Function(apitokens.Deps{Store: st}),
 		audit.Function(audit.Deps{Store: st}),
 		clients.Function(clients.Deps{Store: st}),
+		issuers.Function(issuers.Deps{Store: st}),
 	)
 	logs := &syncBuffer{}
 	if opts.Logger == nil {

@@ -45,9 +45,11 @@
 // # Sessions
 //
 // A password reset and deleteAccount revoke the user's sessions (through
-// the sessions service, Deps.Sessions) and API tokens, the credentials
-// that outlive a sign-in (revokeCredentials); a failure to revoke them
-// fails the operation, which then changes nothing. A revoked session
+// the sessions service, Deps.Sessions), OAuth refresh token families,
+// offline ones included (through the oauth service, Deps.Grants), and API
+// tokens, the credentials that outlive a sign-in (revokeCredentials); a
+// failure to revoke them fails the operation, which then changes nothing
+// more (what was revoked before the failure stays revoked). A revoked session
 // fails from its next validation on. The facade trusts a verified API
 // token for its cache's TTL (5 s by default), so a revoked API token may
 // still be honoured there that long.
@@ -112,12 +114,23 @@ type Deps struct {
 	// an account deletion (sessions.Revoker in deployments). Nil revokes
 	// API tokens only: for a deployment without the sessions service.
 	Sessions SessionRevoker
+	// Grants revokes a user's OAuth refresh token families, offline ones
+	// included, after a password reset and before an account deletion
+	// (oauth.GrantRevoker in deployments). Nil revokes none: for a
+	// deployment without the oauth service.
+	Grants GrantRevoker
 }
 
 // SessionRevoker ends every session of a user and reports how many were
 // live.
 type SessionRevoker interface {
 	RevokeUser(ctx context.Context, tenantID, userID string) (int, error)
+}
+
+// GrantRevoker revokes every OAuth grant (refresh token family) of a user
+// and reports how many it revoked.
+type GrantRevoker interface {
+	RevokeUserGrants(ctx context.Context, tenantID, userID string) (int, error)
 }
 
 type service struct {
@@ -133,6 +146,7 @@ type service struct {
 	log       *slog.Logger
 	audit     audit.Recorder
 	sessions  SessionRevoker
+	grants    GrantRevoker
 }
 
 // Function returns the account function. Without Templates it loads
@@ -142,7 +156,7 @@ func Function(d Deps) *function.Function {
 	s := &service{
 		st: d.Store, email: d.Email, phone: d.Phone, tpl: d.Templates, from: d.From,
 		publicURL: d.PublicURL, hasher: d.Hasher, now: d.Now, log: d.Log, cache: d.Cache,
-		sessions: d.Sessions,
+		sessions: d.Sessions, grants: d.Grants,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -169,12 +169,21 @@ func (s *service) resetPassword(ctx context.Context, _ function.Caller,
 }
 
 // revokeCredentials revokes every credential of u that outlives a
-// sign-in: its sessions (through the sessions service, when there is one)
-// and its API tokens. It reports how many of each it revoked.
+// sign-in: its sessions (through the sessions service, when there is one),
+// its OAuth refresh token families (through the oauth service, which
+// audits them as oauthGrant.revoke) and its API tokens. It reports how
+// many sessions and API tokens it revoked.
 func (s *service) revokeCredentials(ctx context.Context, u store.User) (tokens, sessions int,
 	err error) {
 	if s.sessions != nil {
 		if sessions, err = s.sessions.RevokeUser(ctx, u.TenantID, u.ID); err != nil {
+			return 0, 0, err
+		}
+	}
+	// Offline families outlive sessions: ending the sessions does not end
+	// them, so they are revoked by name.
+	if s.grants != nil {
+		if _, err = s.grants.RevokeUserGrants(ctx, u.TenantID, u.ID); err != nil {
 			return 0, 0, err
 		}
 	}

@@ -92,6 +92,8 @@ type Client struct {
 	CreatedAt      time.Time `json:"createdAt"`
 	UpdatedAt      time.Time `json:"updatedAt"`
 	Version        int64     `json:"version"`
+	// Exchange is the token exchange policy (docs/oauth.md); nil: none.
+	Exchange *store.ExchangePolicy `json:"exchange,omitempty"`
 }
 
 // CreateInput registers a client. Type and AuthMethod are required;
@@ -116,6 +118,8 @@ type CreateInput struct {
 	// tenant's own application, as Keycloak's "Consent required" is off
 	// by default.
 	RequireConsent *bool `json:"requireConsent,omitempty"`
+	// Exchange is the token exchange policy (docs/oauth.md); nil: none.
+	Exchange *store.ExchangePolicy `json:"exchange,omitempty"`
 }
 
 // SecretOutput is a client with its secret, shown this once: the answer
@@ -166,6 +170,8 @@ type UpdateInput struct {
 	RefreshTokenTTL        *int64    `json:"refreshTokenTtl,omitempty"`
 	RequirePKCE            *bool     `json:"requirePkce,omitempty"`
 	RequireConsent         *bool     `json:"requireConsent,omitempty"`
+	// Exchange replaces the whole policy; an empty object removes it.
+	Exchange *store.ExchangePolicy `json:"exchange,omitempty"`
 }
 
 // RotateSecretInput names the client whose secret is replaced.

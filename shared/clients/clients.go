@@ -109,8 +109,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,10 +248,10 @@ func view(c store.OAuthClient) Client {
 		GrantTypes:             nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes),
 		AccessTokenFormat: c.AccessTokenFormat, AccessTokenTTL: c.AccessTokenTTL,
 		IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
-		RequirePKCE: c.RequirePKCE, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		RequirePKCE: c.RequirePKCE, Exchange: c.Exchange, CreatedAt: c.CreatedAt,
+		UpdatedAt: c.UpdatedAt, Version: c.Version,
 		// A registered client written before the setting existed asks too.
 		RequireConsent: c.RequireConsent || c.RegistrationTokenHash != "",
-		Version:        c.Version,
 	}
 }
 
@@ -328,7 +330,67 @@ func checkClient(c *store.OAuthClient) error {
 	if c.Type == store.ClientPublic && !c.RequirePKCE {
 		return errs.Invalid("requirePkce", "public clients always require PKCE")
 	}
+	return checkExchange(c)
+}
+
+// checkExchange checks a token exchange policy. An empty policy is
+// dropped: no policy and an empty one both allow nothing.
+func checkExchange(c *store.OAuthClient) error {
+	p := c.Exchange
+	if p == nil {
+		return nil
+	}
+	if len(p.Issuers) == 0 && len(p.Audiences) == 0 && !p.Delegation && !p.Impersonation &&
+		!p.Sessions {
+		c.Exchange = nil
+		return nil
+	}
+	p.Issuers, p.Audiences = uniq(p.Issuers), uniq(p.Audiences)
+	if len(p.Issuers) > store.MaxExchangeIssuers {
+		return errs.Invalid("exchange.issuers", "must hold at most %d issuers",
+			store.MaxExchangeIssuers)
+	}
+	for _, iss := range p.Issuers {
+		u, err := url.Parse(iss)
+		if iss != store.ExchangeSelf && (err != nil || !u.IsAbs() || u.Host == "") {
+			return errs.Invalid("exchange.issuers",
+				"each is self or the issuer URL of a trusted issuer")
+		}
+	}
+	if len(p.Audiences) > store.MaxExchangeAudiences {
+		return errs.Invalid("exchange.audiences", "must hold at most %d audiences",
+			store.MaxExchangeAudiences)
+	}
+	for _, aud := range p.Audiences {
+		if !AudienceValid(aud) {
+			return errs.Invalid("exchange.audiences",
+				"each is 1 to 2048 printable ASCII characters without spaces")
+		}
+	}
+	// RFC 8693 is a grant like any other: the policy means nothing to a
+	// client that cannot use it, and only confidential clients can.
+	if !slices.Contains(c.GrantTypes, GrantTokenExchange) {
+		return errs.Invalid("exchange", "the client needs the token exchange grant")
+	}
+	if c.Type != store.ClientConfidential {
+		return errs.Invalid("exchange", "only confidential clients exchange tokens")
+	}
 	return nil
+}
+
+// AudienceValid tells whether aud may be an audience of a token: a URI
+// or a logical name (RFC 8693 section 2.1), 1 to 2048 printable ASCII
+// characters without spaces.
+func AudienceValid(aud string) bool {
+	if aud == "" || len(aud) > store.MaxClientURIBytes {
+		return false
+	}
+	for i := 0; i < len(aud); i++ {
+		if aud[i] <= ' ' || aud[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkKeys checks the key set of a private_key_jwt client, and that
@@ -467,6 +529,11 @@ func Fields(c store.OAuthClient) audit.Fields {
 		"requireConsent":         strconv.FormatBool(c.RequireConsent),
 		"hasSecret":              strconv.FormatBool(c.SecretHash != ""),
 	}
+	if p := c.Exchange; p != nil {
+		f["exchange"] = fmt.Sprintf("issuers=%s audiences=%s delegation=%t "+
+			"impersonation=%t sessions=%t", strings.Join(p.Issuers, " "),
+			strings.Join(p.Audiences, " "), p.Delegation, p.Impersonation, p.Sessions)
+	}
 	if c.JWKS != "" {
 		f["jwks"] = "(inline key set)"
 	}
@@ -493,7 +560,7 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 		AccessTokenTTL: in.AccessTokenTTL, IDTokenTTL: in.IDTokenTTL,
 		RefreshTokenTTL: in.RefreshTokenTTL, RequirePKCE: in.RequirePKCE == nil || *in.RequirePKCE,
 		RequireConsent: in.RequireConsent != nil && *in.RequireConsent,
-		CreatedAt:      now, UpdatedAt: now,
+		Exchange:       in.Exchange, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := checkClient(&cl); err != nil {
 		return SecretOutput{}, err
@@ -620,6 +687,10 @@ func apply(cl *store.OAuthClient, in UpdateInput) {
 		cl.RequireConsent = *in.RequireConsent
 	} else if cl.RegistrationTokenHash != "" {
 		cl.RequireConsent = true // a registration written before the setting existed
+	}
+	if in.Exchange != nil {
+		p := *in.Exchange
+		cl.Exchange = &p
 	}
 }
 

@@ -40,7 +40,8 @@ func (Token) LogValue() slog.Value { return slog.StringValue(redacted) }
 // one). Algorithms default to ES256 and RS256; "none" and HMAC are never
 // accepted. SubjectClaim (default "sub") names the claim that gives the
 // subject, Claims the further claims a verification carries. Enabled
-// defaults to true.
+// defaults to true. UserMapping (store.IssuerMap*) and Sessions are for
+// the token exchange (docs/oauth.md); Sessions needs a UserMapping.
 type CreateInput struct {
 	TenantID     string   `json:"tenantId"`
 	Name         string   `json:"name,omitempty"`
@@ -51,6 +52,8 @@ type CreateInput struct {
 	Algorithms   []string `json:"algorithms,omitempty"`
 	SubjectClaim string   `json:"subjectClaim,omitempty"`
 	Claims       []string `json:"claims,omitempty"`
+	UserMapping  string   `json:"userMapping,omitempty"`
+	Sessions     bool     `json:"sessions,omitempty"`
 	Enabled      *bool    `json:"enabled,omitempty"`
 }
 
@@ -84,6 +87,8 @@ type UpdateInput struct {
 	Algorithms   *[]string `json:"algorithms,omitempty"`
 	SubjectClaim *string   `json:"subjectClaim,omitempty"`
 	Claims       *[]string `json:"claims,omitempty"`
+	UserMapping  *string   `json:"userMapping,omitempty"`
+	Sessions     *bool     `json:"sessions,omitempty"`
 	Enabled      *bool     `json:"enabled,omitempty"`
 }
 

@@ -257,6 +257,15 @@ func checkIssuer(ti *store.TrustedIssuer) error {
 		}
 	}
 	ti.Claims = uniq(ti.Claims)
+	switch ti.UserMapping {
+	case store.IssuerMapNone, store.IssuerMapID, store.IssuerMapUsername, store.IssuerMapEmail:
+	default:
+		return errs.Invalid("userMapping", "must be empty, id, username or email")
+	}
+	// A session is a Ward user's: without a mapping there is no user.
+	if ti.Sessions && ti.UserMapping == store.IssuerMapNone {
+		return errs.Invalid("sessions", "sessions need a userMapping")
+	}
 	return nil
 }
 
@@ -287,7 +296,9 @@ func Fields(ti store.TrustedIssuer) audit.Fields {
 		"name": ti.Name, "issuer": ti.Issuer, "jwksUri": ti.JWKSURI,
 		"audiences": strings.Join(ti.Audiences, ","), "algorithms": strings.Join(ti.Algorithms, ","),
 		"subjectClaim": ti.SubjectClaim, "claims": strings.Join(ti.Claims, ","),
-		"enabled": map[bool]string{true: "true", false: "false"}[ti.Enabled],
+		"userMapping": ti.UserMapping,
+		"sessions":    map[bool]string{true: "true", false: "false"}[ti.Sessions],
+		"enabled":     map[bool]string{true: "true", false: "false"}[ti.Enabled],
 	}
 	if ti.JWKS != "" {
 		f["jwks"] = "(inline key set)"
@@ -311,7 +322,7 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 		ID: validate.NewID(), TenantID: in.TenantID, Name: in.Name, Issuer: in.Issuer,
 		JWKSURI: in.JWKSURI, JWKS: in.JWKS, Audiences: in.Audiences, Algorithms: in.Algorithms,
 		SubjectClaim: in.SubjectClaim, Claims: in.Claims, Enabled: in.Enabled == nil || *in.Enabled,
-		CreatedAt: now, UpdatedAt: now,
+		UserMapping: in.UserMapping, Sessions: in.Sessions, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := checkIssuer(&ti); err != nil {
 		return store.TrustedIssuer{}, err
@@ -369,6 +380,10 @@ func (s *service) update(ctx context.Context, c function.Caller, in UpdateInput)
 		set(&ti.Name, in.Name)
 		set(&ti.Issuer, in.Issuer)
 		set(&ti.SubjectClaim, in.SubjectClaim)
+		set(&ti.UserMapping, in.UserMapping)
+		if in.Sessions != nil {
+			ti.Sessions = *in.Sessions
+		}
 		if in.JWKSURI != nil {
 			ti.JWKSURI = *in.JWKSURI
 			if *in.JWKSURI != "" && in.JWKS == nil {

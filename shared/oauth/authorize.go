@@ -138,17 +138,24 @@ func (s *service) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 // the form body of a POST (OpenID Connect Core section 3.1.2.1). Each
 // may appear once (RFC 6749 section 3.1), resource apart (RFC 8707).
 func authorizeParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	var params url.Values
-	var err error
-	if r.Method == http.MethodPost {
-		params, err = readBody(w, r)
-	} else if params, err = url.ParseQuery(r.URL.RawQuery); err != nil {
-		err = badRequest(errInvalidRequest, "the query is not valid")
-	}
+	params, err := browserParams(w, r)
 	if err != nil {
 		return nil, err
 	}
 	return params, singleOnly(params)
+}
+
+// browserParams reads the parameters of an endpoint a browser is sent to
+// with GET or POST: the query of a GET, the form body of a POST.
+func browserParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	if r.Method == http.MethodPost {
+		return readBody(w, r)
+	}
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest(errInvalidRequest, "the query is not valid")
+	}
+	return params, nil
 }
 
 // redirectTarget finds the client and checks its redirect URI, byte for

@@ -95,6 +95,13 @@ func (e *env) browse(t testing.TB, target, cookie string) authAnswer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e.send(t, req, cookie)
+}
+
+// send sends the browser's request with the session cookie, if any, and
+// reads the answer without following a redirect.
+func (e *env) send(t testing.TB, req *http.Request, cookie string) authAnswer {
+	t.Helper()
 	if cookie != "" {
 		req.AddCookie(&http.Cookie{Name: sessions.CookieName(false), Value: cookie})
 	}

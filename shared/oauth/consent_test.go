@@ -65,8 +65,8 @@ func (e *env) consentPage(t testing.TB, a authAnswer, cookie string) (body, csrf
 	return page.body, m[1], a.location.Query().Get("request")
 }
 
-// decide posts the consent form: cookies and fields as given.
-func (e *env) decide(t testing.TB, cookie, csrfCookie, csrf, id, decision string,
+// answerConsent posts the consent form: cookies and fields as given.
+func (e *env) answerConsent(t testing.TB, cookie, csrfCookie, csrf, id, decision string,
 	header http.Header) authAnswer {
 	t.Helper()
 	f := url.Values{"csrf": {csrf}, "request": {id}, "decision": {decision}}
@@ -101,7 +101,7 @@ func (e *env) decide(t testing.TB, cookie, csrfCookie, csrf, id, decision string
 func (e *env) consent(t testing.TB, a authAnswer, cookie, decision string) authAnswer {
 	t.Helper()
 	_, csrf, id := e.consentPage(t, a, cookie)
-	d := e.decide(t, cookie, csrf, csrf, id, decision, nil)
+	d := e.answerConsent(t, cookie, csrf, csrf, id, decision, nil)
 	if d.status != http.StatusSeeOther || d.location == nil ||
 		d.location.Path != "/t/acme/oauth2/authorize" {
 		t.Fatalf("consent answer: %d %v %s", d.status, d.location, d.body)
@@ -202,7 +202,7 @@ func TestConsentIsAskedRememberedAndAskedAgain(t *testing.T) {
 	t.Run("a request's decision serves its own user only", func(t *testing.T) {
 		a := e.authorize(t, "acme", authQuery(c, challenge, "prompt", "consent"), cookie)
 		_, csrf, id := e.consentPage(t, a, cookie)
-		d := e.decide(t, cookie, csrf, csrf, id, "allow", nil)
+		d := e.answerConsent(t, cookie, csrf, csrf, id, "allow", nil)
 		// Another user's browser resuming it is asked for its own consent.
 		other := e.session(t, e.someone(t), store.ACRPassword, e.clk.Now())
 		r := e.browse(t, e.srv.URL+d.location.String(), other)
@@ -247,18 +247,18 @@ func TestConsentFormRefusesForgery(t *testing.T) {
 	_, csrf, id := e.consentPage(t, a, cookie)
 
 	for name, d := range map[string]authAnswer{
-		"no CSRF cookie":    e.decide(t, cookie, "", csrf, id, "allow", nil),
-		"another token":     e.decide(t, cookie, csrf, strings.Repeat("x", 43), id, "allow", nil),
-		"no token":          e.decide(t, cookie, csrf, "", id, "allow", nil),
-		"another origin":    e.decide(t, cookie, csrf, csrf, id, "allow", http.Header{"Origin": {"https://evil.example"}}),
-		"a cross-site POST": e.decide(t, cookie, csrf, csrf, id, "allow", http.Header{"Sec-Fetch-Site": {"cross-site"}}),
+		"no CSRF cookie":    e.answerConsent(t, cookie, "", csrf, id, "allow", nil),
+		"another token":     e.answerConsent(t, cookie, csrf, strings.Repeat("x", 43), id, "allow", nil),
+		"no token":          e.answerConsent(t, cookie, csrf, "", id, "allow", nil),
+		"another origin":    e.answerConsent(t, cookie, csrf, csrf, id, "allow", http.Header{"Origin": {"https://evil.example"}}),
+		"a cross-site POST": e.answerConsent(t, cookie, csrf, csrf, id, "allow", http.Header{"Sec-Fetch-Site": {"cross-site"}}),
 	} {
 		if d.status != http.StatusForbidden || d.location != nil {
 			t.Errorf("%s: %d %v, want 403", name, d.status, d.location)
 		}
 	}
 	other := e.session(t, e.someone(t), store.ACRPassword, e.clk.Now())
-	if d := e.decide(t, other, csrf, csrf, id, "allow", nil); d.status != http.StatusNotFound {
+	if d := e.answerConsent(t, other, csrf, csrf, id, "allow", nil); d.status != http.StatusNotFound {
 		t.Errorf("another user's session: %d %v, want 404", d.status, d.location)
 	}
 	if p := e.browse(t, a.location.String(), other); p.status != http.StatusNotFound ||

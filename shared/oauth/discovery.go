@@ -13,8 +13,7 @@ import (
 )
 
 // Paths under an issuer ({base}/t/{tenant}). All are served but
-// end_session and device authorization, which the metadata names for the
-// endpoints to come.
+// end_session, which the metadata names for the endpoint to come.
 const (
 	PathJWKS          = "/t/{tenant}/jwks.json"
 	pathAuthorize     = "/oauth2/authorize"
@@ -47,7 +46,7 @@ const (
 // metadata is the provider's metadata: the members of OpenID Connect
 // Discovery 1.0 section 3 and RFC 8414 section 2, one document for both.
 // Every value is true of this server once its endpoints exist; today
-// all answer but end_session and device authorization.
+// all answer but end_session.
 type metadata struct {
 	Issuer                             string   `json:"issuer"`
 	AuthorizationEndpoint              string   `json:"authorization_endpoint"`

@@ -27,6 +27,9 @@ type introspection struct {
 	Expiry    int64    `json:"exp,omitempty"`
 	IssuedAt  int64    `json:"iat,omitempty"`
 	TokenType string   `json:"token_type,omitempty"`
+	// Act is the chain of actors of a delegated token (RFC 8693 section
+	// 4.1, which names introspection as a place for it).
+	Act *actClaim `json:"act,omitempty"`
 }
 
 // tokenOf is the "token" parameter, required by RFC 7662 section 2.1 and
@@ -69,7 +72,7 @@ func (s *service) serveIntrospect(r *http.Request, t store.Tenant, iss string, f
 	}
 	return introspection{Active: true, Scope: c.Scope, ClientID: c.ClientID, Subject: c.Subject,
 		Audience: c.Audience, Issuer: c.Issuer, Expiry: c.Expiry, IssuedAt: c.IssuedAt,
-		TokenType: "Bearer"}, nil
+		TokenType: "Bearer", Act: c.Act}, nil
 }
 
 // serveRevoke is the revocation endpoint (RFC 7009). An opaque token's

@@ -25,14 +25,25 @@
 //   - the refresh_token grant (section 6) with rotation on every use and
 //     reuse detection (RFC 9700 section 4.14.2) over durable families of
 //     refresh tokens (refresh.go);
+//   - the token exchange (RFC 8693, rfc8693.go) at the token endpoint:
+//     Ward's and trusted issuers' tokens in, access tokens with "act" or
+//     Ward sessions out, as each client's exchange policy allows;
 //   - introspection (RFC 7662), POST /t/{tenant}/oauth2/introspect, and
 //     revocation (RFC 7009), POST /t/{tenant}/oauth2/revoke
 //     (introspect.go), of access tokens and refresh tokens (a refresh
 //     token's revocation revokes its family);
+//   - RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), GET
+//     and POST /t/{tenant}/oauth2/logout: ends the browser's session (at
+//     once for a matching id_token_hint, after a confirmation bound to the
+//     session otherwise) and the refresh families bound to it (logout.go);
 //   - dynamic client registration (RFC 7591) and its management (RFC
 //     7592), POST /t/{tenant}/oauth2/register and GET, PUT, DELETE
 //     /t/{tenant}/oauth2/register/{client_id}, for tenants whose
 //     auth.clientRegistration is OPEN (rfc7591.go); elsewhere 404;
+//   - the device authorization grant (RFC 8628): POST /t/{tenant}/oauth2/
+//     device_authorization, the device_code grant, and OpDeviceLookup and
+//     OpDeviceDecide for the hosted device page (rfc8628.go); device
+//     codes live in the cache only;
 //   - operations for administrators: rotate and list the signing keys
 //     (OpRotateKeys, OpListKeys); and, for a user, their administrators
 //     and services, revoke the user's refresh token families
@@ -49,11 +60,7 @@
 // service caller) within the endpoint's tenant. Errors are RFC 6749
 // section 5.2 JSON, written in one place (rfc6749.go).
 //
-// The metadata also names endpoints the server does not have yet
-// (end_session, device authorization) and grants it does not give yet
-// (refresh_token, device code, token exchange): a client following it
-// gets 404 or unsupported_grant_type. Keys are kept by package
-// oauth/keys.
+// Keys are kept by package oauth/keys.
 //
 // Known shortcomings:
 //   - Opaque access tokens and the revocation set of JWTs live in the
@@ -90,6 +97,11 @@
 //     operation that tells a service whether a session ID is live.
 //     Revoking a family leaves the access tokens it issued valid until
 //     they expire.
+//   - The token exchange does not check the subject token's own audience
+//     nor honour "may_act"; exchanges are neither audited nor rate-limited
+//     (docs/oauth.md lists the rest).
+//   - Logout has no front- or back-channel notification of other relying
+//     parties, and ignores ui_locales and logout_hint.
 package oauth
 
 import (
@@ -183,6 +195,8 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpConsentDecide, s.consentDecide)
 	function.Op(f, OpListConsents, s.listConsents)
 	function.Op(f, OpRevokeConsent, s.revokeConsent)
+	function.Op(f, OpDeviceLookup, s.deviceLookup)
+	function.Op(f, OpDeviceDecide, s.deviceDecide)
 	f.Routes = s.routes()
 	f.Patterns = Patterns
 	return f
@@ -290,6 +304,9 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /t/{tenant}"+pathAuthorize, s.serveAuthorize)
 	mux.HandleFunc("POST /t/{tenant}"+pathAuthorize, s.serveAuthorize)
 	mux.Handle("POST /t/{tenant}"+pathPAR, s.protocolHandler(s.servePAR))
+	mux.Handle("POST /t/{tenant}"+pathDevice, s.protocolHandler(s.serveDeviceAuthorization))
+	mux.HandleFunc("GET /t/{tenant}"+pathEndSession, s.serveLogout)
+	mux.HandleFunc("POST /t/{tenant}"+pathEndSession, s.serveLogout)
 	mux.HandleFunc("GET /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("POST /t/{tenant}"+pathUserinfo, s.serveUserInfo)
 	mux.HandleFunc("OPTIONS /t/{tenant}"+pathUserinfo, s.serveUserInfo)

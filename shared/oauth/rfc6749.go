@@ -170,7 +170,7 @@ var singleParams = []string{"grant_type", "scope", "client_id", "client_secret",
 	"client_assertion", "client_assertion_type", "token", "token_type_hint", "code",
 	"redirect_uri", "code_verifier", "response_type", "response_mode", "state", "nonce",
 	"code_challenge", "code_challenge_method", "prompt", "max_age", "acr_values", "login_hint",
-	"request_uri", "request", "access_token", "refresh_token"}
+	"request_uri", "request", "access_token", "refresh_token", "device_code"}
 
 // readForm reads the body of a POST as application/x-www-form-urlencoded
 // (RFC 6749 section 3.2), the only encoding the endpoints take.
@@ -206,8 +206,11 @@ func readBody(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 }
 
 // singleOnly refuses a repeated singleParams parameter.
-func singleOnly(form url.Values) error {
-	for _, name := range singleParams {
+func singleOnly(form url.Values) error { return onlyOnce(form, singleParams) }
+
+// onlyOnce refuses a request in which one of names repeats.
+func onlyOnce(form url.Values, names []string) error {
+	for _, name := range names {
 		if len(form[name]) > 1 {
 			return badRequest(errInvalidRequest, "the parameter "+name+" is repeated")
 		}
@@ -334,9 +337,9 @@ func (s *service) authenticateClient(r *http.Request, t store.Tenant, form url.V
 // goes to the person at the browser, never to an unchecked URI (RFC 6749
 // section 4.1.2.1; RFC 9700 section 4.11.2 on open redirectors).
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign-in request refused</title>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} request refused</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>This sign-in request cannot be used</h1>
+<body><main><h1>This {{.What}} request cannot be used</h1>
 <p>{{.Description}}</p>
 <p>Go back to the application and try again. Error: <code>{{.Code}}</code></p>
 </main></body></html>
@@ -346,6 +349,13 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 // and shown without their text.
 func (s *service) writeErrorPage(w http.ResponseWriter, r *http.Request, t store.Tenant,
 	err error) {
+	s.writeRefusal(w, r, t, err, "Sign-in", "sign-in")
+}
+
+// writeRefusal is writeErrorPage for the request named title (in a title)
+// and what (in a sentence): the sign-in or the sign-out endpoint's.
+func (s *service) writeRefusal(w http.ResponseWriter, r *http.Request, t store.Tenant,
+	err error, title, what string) {
 	pe, fault := faultOf(err)
 	if fault {
 		s.logFault(r.Context(), t, err)
@@ -353,7 +363,8 @@ func (s *service) writeErrorPage(w http.ResponseWriter, r *http.Request, t store
 	setPageHeaders(w, pageCSP)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(pe.status)
-	_ = errorPage.Execute(w, struct{ Code, Description string }{pe.code, pe.description})
+	_ = errorPage.Execute(w, struct{ Title, What, Code, Description string }{title, what,
+		pe.code, pe.description})
 }
 
 // authorizationError is the error an authorization response carries to

@@ -76,6 +76,9 @@ type accessClaims struct {
 	ACR       string   `json:"acr,omitempty"`
 	AMR       []string `json:"amr,omitempty"`
 	SessionID string   `json:"sid,omitempty"`
+	// Act names who acts for the subject (RFC 8693 section 4.1), in
+	// tokens made by the token exchange with an actor token (rfc8693.go).
+	Act *actClaim `json:"act,omitempty"`
 }
 
 // opaqueRecord is what the cache keeps of an opaque token, under its
@@ -99,8 +102,9 @@ type tokenResponse struct {
 
 // serveToken is the token endpoint (RFC 6749 section 3.2). It grants
 // client_credentials (section 4.4), authorization_code (section 4.1.3,
-// code.go) and refresh_token (section 6, refresh.go); the other grants
-// discovery names are unsupported_grant_type until they exist.
+// code.go), refresh_token (section 6, refresh.go), the token exchange
+// (RFC 8693, rfc8693.go) and the device code (RFC 8628 section 3.4,
+// rfc8628.go): every grant discovery names.
 func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form url.Values) (
 	any, error) {
 	cl, err := s.authenticateClient(r, t, form, false)
@@ -116,9 +120,12 @@ func (s *service) serveToken(r *http.Request, t store.Tenant, iss string, form u
 		return s.grantAuthorizationCode(r, t, iss, form, cl)
 	case clients.GrantRefreshToken:
 		return s.refreshGrantType(r, t, iss, form, cl)
+	case clients.GrantTokenExchange:
+		return s.serveTokenExchange(r, t, iss, form, cl)
+	case clients.GrantDeviceCode:
+		return s.grantDeviceCode(r, t, iss, form, cl)
 	default:
-		return nil, badRequest(errUnsupportedGrantType,
-			"only client_credentials, authorization_code and refresh_token are granted")
+		return nil, badRequest(errUnsupportedGrantType, "the grant type is not supported")
 	}
 }
 

@@ -293,7 +293,34 @@ func (s *service) signedInTo(req *request, out authn.FlowOutput, rt string) {
 	if rt == "" {
 		rt = "/t/" + req.tenant.Name + "/signed-in"
 	}
+	if authorizeReturn(rt, req.tenant.Name) {
+		s.continueTo(req, rt)
+		return
+	}
 	http.Redirect(req.w, req.r, rt, http.StatusSeeOther)
+}
+
+// authorizeReturn says whether return_to is the tenant's authorization
+// endpoint, which redirects on to a client's redirect URI on another
+// origin.
+func authorizeReturn(rt, tenant string) bool {
+	u, err := url.Parse(rt)
+	return err == nil && u.Host == "" &&
+		strings.EqualFold(u.Path, "/t/"+tenant+"/oauth2/authorize")
+}
+
+// continueTo ends a sign-in bound for the authorization endpoint on a page
+// of its own that moves on by a Refresh header, with a link for browsers
+// that do not follow it. Browsers hold form-action against every redirect
+// that follows a form's POST (CSP Level 3, form-action), and the pages'
+// form-action is 'self': a 303 from the sign-in to the authorization
+// endpoint, which then redirects to the client, would be blocked at the
+// client's origin. The Refresh is a navigation of its own, not the form's.
+func (s *service) continueTo(req *request, rt string) {
+	p := req.page("Signed in")
+	p.ReturnTo = rt
+	req.w.Header().Set("Refresh", "0; url="+rt)
+	req.render(http.StatusOK, "continue", p)
 }
 
 // refuseForm answers a POST whose CSRF check failed; nothing is changed.

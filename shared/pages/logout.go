@@ -72,11 +72,5 @@ func (s *service) endSession(ctx context.Context, req *request) error {
 		return nil
 	}
 
-	_, err = invoke.Call[sessions.RevokeOutput](ctx, s.inv, sessions.FunctionName,
-		sessions.OpRevoke, v.Caller(),
-		sessions.RevokeInput{TenantID: v.TenantID, ID: v.SessionID, UserID: v.Subject})
-	if errs.CodeOf(err) == errs.NotFound {
-		return nil // ended meanwhile
-	}
-	return err
+	return sessions.End(ctx, s.inv, v)
 }

@@ -20,6 +20,8 @@
 //	GET  /t/{tenant}/reset          POST: account.resetPassword
 //	GET  /t/{tenant}/pages.css      the tenant's stylesheet (branding colours)
 //	GET  /t/{tenant}/consent        POST: oauth.consentDecide (consent.go)
+//	GET  /t/{tenant}/device         POST: oauth.deviceLookup, then
+//	                                oauth.deviceDecide (RFC 8628; device.go)
 //	GET  /account/verify-email, /account/reset-password, /account/register
 //	                                the links in Ward's messages, redirected
 //	                                to the tenant's page
@@ -122,7 +124,7 @@ var Patterns = []string{
 	"/t/{tenant}/login", "/t/{tenant}/signed-in", "/t/{tenant}/logout",
 	"/t/{tenant}/register",
 	"/t/{tenant}/verify-email", "/t/{tenant}/recover", "/t/{tenant}/reset",
-	"/t/{tenant}/pages.css", "/t/{tenant}/consent",
+	"/t/{tenant}/pages.css", "/t/{tenant}/device", "/t/{tenant}/consent",
 	"/account/verify-email", "/account/reset-password", "/account/register",
 }
 
@@ -144,6 +146,8 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /t/{tenant}/pages.css", s.stylesheet)
 	mux.HandleFunc("GET /t/{tenant}/consent", s.tenantPage(s.consentGet))
 	mux.HandleFunc("POST /t/{tenant}/consent", s.tenantPage(s.consentPost))
+	mux.HandleFunc("GET /t/{tenant}/device", s.tenantPage(s.deviceGet))
+	mux.HandleFunc("POST /t/{tenant}/device", s.tenantPage(s.devicePost))
 	mux.HandleFunc("GET /account/verify-email", s.fromMessage("verify-email", "token"))
 	mux.HandleFunc("GET /account/reset-password", s.fromMessage("reset", "token"))
 	mux.HandleFunc("GET /account/register", s.fromMessage("register", "invitation"))

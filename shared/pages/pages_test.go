@@ -24,14 +24,16 @@ type env struct {
 	authn    *fakeAuthn
 	account  *fakeAccount
 	sessions *fakeSessions
+	device   *fakeDevice
 	client   *http.Client
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, authn: newFakeAuthn(), account: &fakeAccount{}, sessions: &fakeSessions{}}
+	e := &env{t: t, authn: newFakeAuthn(), account: &fakeAccount{}, sessions: &fakeSessions{},
+		device: &fakeDevice{}}
 	inv := invoke.NewLocal(fakeTenants(), e.authn.function(), e.account.function(),
-		e.sessions.function())
+		e.sessions.function(), e.device.function())
 	var fn http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fn.ServeHTTP(w, r)
@@ -365,6 +367,35 @@ func TestReturnTo(t *testing.T) {
 			t.Error("a refused return_to still signed in")
 		}
 	})
+}
+
+// A sign-in bound for the authorization endpoint ends on a page that moves
+// on by Refresh: a 303 would put the endpoint's redirect to the client in
+// the form's redirect chain, which form-action 'self' blocks in browsers.
+func TestSignInForTheAuthorizationEndpointMovesOnByRefresh(t *testing.T) {
+	e := newEnv(t)
+	const rt = "/t/acme/oauth2/authorize?client_id=c&request_uri=urn%3Ax"
+	r := e.identify("alice", goodPassword, rt)
+	r.wantStatus(t, http.StatusOK)
+	if got, want := r.Header.Get("Refresh"), "0; url="+rt; got != want {
+		t.Errorf("Refresh = %q, want %q", got, want)
+	}
+	if !strings.Contains(r.body, `<a href="/t/acme/oauth2/authorize?client_id=c&amp;request_uri=urn%3Ax">Continue</a>`) {
+		t.Errorf("no link to continue:\n%s", r.body)
+	}
+	if r.cookie("ward_session") == nil {
+		t.Error("no session cookie")
+	}
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self';") {
+		t.Errorf("CSP = %q", csp)
+	}
+
+	// Any other path of the tenant is still a 303.
+	other := newEnv(t).identify("alice", goodPassword, "/t/acme/oauth2/authorizex")
+	other.wantStatus(t, http.StatusSeeOther)
+	if other.Header.Get("Refresh") != "" {
+		t.Error("a Refresh for another return_to")
+	}
 }
 
 func TestSecurityHeadersOnEveryAnswer(t *testing.T) {

@@ -105,6 +105,7 @@ type page struct {
 	Done           bool
 	Subject        string
 	Consent        *consentView
+	Device         *deviceView // device.go
 }
 
 func (r *request) page(title string) *page {
@@ -147,6 +148,7 @@ var labels = map[string]string{
 	"username": "Username or email", "password": "Password", "email": "Email address",
 	"code": "Code", "newPassword": "New password", "displayName": "Your name",
 	"factorId": "Method", "factorType": "Method", "phone": "Phone number", "name": "Name",
+	"userCode": "Code",
 }
 
 func fieldLabel(f string) string {

@@ -10,6 +10,7 @@ import (
 // views are the pages by name.
 var views = map[string]func(p *page, b *w){
 	"message":   messageView,
+	"continue":  continueView,
 	"signed-in": signedInView,
 	"logout":    logoutView,
 	"login":     loginView,
@@ -18,9 +19,22 @@ var views = map[string]func(p *page, b *w){
 	"recover":   recoverView,
 	"reset":     resetView,
 	"consent":   consentPageView,
+	// device.go
+	"device":         deviceEntryView,
+	"device-confirm": deviceConfirmView,
 }
 
 func messageView(p *page, b *w) { b.para("", p.Notice) }
+
+// continueView follows a sign-in bound for the authorization endpoint;
+// p.ReturnTo was checked by returnTo and authorizeReturn (a path of the
+// tenant's authorization endpoint).
+func continueView(p *page, b *w) {
+	b.tag("<p>")
+	b.text("You are signed in to " + p.Brand.Name + ". ")
+	b.link(safeURL(p.ReturnTo), "Continue")
+	b.tag("</p>\n")
+}
 
 func signedInView(p *page, b *w) {
 	b.para("notice", "You are signed in to "+p.Brand.Name+".")

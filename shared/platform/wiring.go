@@ -69,14 +69,15 @@ func Groups() Wiring {
 }
 
 // Account wires the self-service function, which ends a user's sessions
-// after a password reset and an account deletion.
+// and OAuth grants after a password reset and an account deletion.
 func Account() Wiring {
-	return Wiring{Name: account.FunctionName, Companions: []func() Wiring{Sessions},
+	return Wiring{Name: account.FunctionName, Companions: []func() Wiring{Sessions, OAuth},
 		Build: func(p *Platform) *function.Function {
 			return account.Function(account.Deps{Store: p.Store, Cache: p.Cache, Email: p.Email,
 				Phone: p.Phone, Templates: p.Templates, From: p.EmailFrom,
 				PublicURL: p.Config.PublicURL, Log: p.Log,
-				Sessions: sessionRevoker(p, account.FunctionName)})
+				Sessions: sessionRevoker(p, account.FunctionName),
+				Grants:   oauth.GrantRevoker{Invoker: lateInvoker{p}, Subject: account.FunctionName}})
 		}}
 }
 
@@ -127,7 +128,8 @@ func Sessions() Wiring {
 }
 
 // Pages wires the hosted pages, which drive authn and account, read
-// tenants and sessions, and ask the oauth function about consent.
+// tenants and sessions, pass device approvals to oauth, and ask it about
+// consent.
 func Pages() Wiring {
 	return Wiring{Name: pages.FunctionName,
 		Companions: []func() Wiring{Tenants, Authn, Account, Sessions, OAuth},
@@ -157,9 +159,11 @@ func AppState() Wiring {
 // OAuth wires the OAuth 2.0 and OpenID Connect function, which reads and
 // authenticates clients with the clients function, the browser's session
 // with the sessions function, and UserInfo's claims with the users
-// function.
+// function; the token exchange verifies trusted issuers' tokens with the
+// issuers function and starts sessions with the sessions one.
 func OAuth() Wiring {
-	return Wiring{Name: oauth.FunctionName, Companions: []func() Wiring{Clients, Sessions, Users},
+	return Wiring{Name: oauth.FunctionName,
+		Companions: []func() Wiring{Clients, Sessions, Users, Issuers},
 		Build: func(p *Platform) *function.Function {
 			return oauth.Function(oauth.Deps{Store: p.Store, Cache: p.Cache, Key: p.OAuthKey,
 				Invoker: lateInvoker{p}, PublicURL: p.Config.PublicURL, Log: p.Log})

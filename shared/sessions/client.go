@@ -3,6 +3,7 @@ package sessions
 import (
 	"context"
 
+	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
 	"github.com/wardhq/ward/shared/invoke"
 )
@@ -26,4 +27,19 @@ func (r Revoker) RevokeUser(ctx context.Context, tenantID, userID string) (int, 
 		return 0, err
 	}
 	return out.Revoked, nil
+}
+
+// End ends the session a browser's token stands for, v being what
+// sessions.validate answered for that token: sessions.revoke, called as
+// the session's own user, since holding a session's token is the right
+// to end that session and no other. A session already gone is no error.
+// The hosted pages' sign-out and the OpenID Connect logout endpoint both
+// end sessions this way, and clear the cookie only once it succeeded.
+func End(ctx context.Context, inv invoke.Invoker, v ValidateOutput) error {
+	_, err := invoke.Call[RevokeOutput](ctx, inv, FunctionName, OpRevoke, v.Caller(),
+		RevokeInput{TenantID: v.TenantID, ID: v.SessionID, UserID: v.Subject})
+	if errs.CodeOf(err) == errs.NotFound {
+		return nil // ended meanwhile
+	}
+	return err
 }

@@ -60,6 +60,32 @@ type OAuthClient struct {
 	CreatedAt      time.Time `json:"createdAt"`
 	UpdatedAt      time.Time `json:"updatedAt"`
 	Version        int64     `json:"version"`
+	// Exchange is what the client may do with the token exchange grant
+	// (RFC 8693); nil: nothing, even when it holds the grant.
+	Exchange *ExchangePolicy `json:"exchange,omitempty"`
+}
+
+// ExchangeSelf in ExchangePolicy.Issuers names the tenant's own issuer:
+// Ward's access tokens of the tenant.
+const ExchangeSelf = "self"
+
+// ExchangePolicy is a client's token exchange policy (package oauth,
+// rfc8693.go). Every permission is off unless set.
+type ExchangePolicy struct {
+	// Issuers are where subject and actor tokens may come from:
+	// ExchangeSelf, or the exact "iss" of a trusted issuer of the tenant.
+	Issuers []string `json:"issuers,omitempty"`
+	// Audiences are the audiences (URIs or logical names) the client may
+	// ask tokens for, besides the tenant's issuer.
+	Audiences []string `json:"audiences,omitempty"`
+	// Delegation allows an actor token: the new token carries "act".
+	Delegation bool `json:"delegation,omitempty"`
+	// Impersonation allows an exchange without an actor token: the new
+	// token's subject is the subject token's, with nothing of the client.
+	Impersonation bool `json:"impersonation,omitempty"`
+	// Sessions allows Ward sessions to be asked for (a trusted issuer's
+	// token of a mapped user in, a session token out).
+	Sessions bool `json:"sessions,omitempty"`
 }
 
 // ClientType is confidential (holds a credential) or public (cannot).
@@ -104,6 +130,23 @@ type Clients interface {
 	Delete(ctx context.Context, tenantID, id string) error
 }
 
+// Bounds of an exchange policy's lists.
+const (
+	MaxExchangeIssuers   = MaxTrustedIssuers + 1 // and ExchangeSelf
+	MaxExchangeAudiences = 32
+)
+
+func (p *ExchangePolicy) check(list func(string, []string, int, int) error) error {
+	if p == nil {
+		return nil
+	}
+	if err := list("exchange.issuers", p.Issuers, MaxExchangeIssuers,
+		MaxIssuerURLBytes); err != nil {
+		return err
+	}
+	return list("exchange.audiences", p.Audiences, MaxExchangeAudiences, MaxClientURIBytes)
+}
+
 // Check checks the bounds the store keeps: lengths, counts and UTF-8. It
 // checks neither IDs nor meaning.
 func (c OAuthClient) Check() error {
@@ -143,6 +186,7 @@ func (c OAuthClient) Check() error {
 			MaxClientURIBytes),
 		list("grantTypes", c.GrantTypes, MaxClientGrantTypes, MaxClientWordBytes),
 		list("scopes", c.Scopes, MaxClientScopes, MaxClientWordBytes),
+		c.Exchange.check(list),
 	} {
 		if err != nil {
 			return err

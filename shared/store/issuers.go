@@ -37,7 +37,23 @@ type TrustedIssuer struct {
 	CreatedAt    time.Time `json:"createdAt"`
 	UpdatedAt    time.Time `json:"updatedAt"`
 	Version      int64     `json:"version"`
+	// UserMapping says how the token exchange (package oauth) finds the
+	// Ward user a token's subject is: IssuerMapNone (empty: it does not),
+	// IssuerMapID, IssuerMapUsername or IssuerMapEmail, matching the
+	// subject claim's value against the tenant's users.
+	UserMapping string `json:"userMapping,omitempty"`
+	// Sessions allows the token exchange to start a Ward session for a
+	// mapped user from this issuer's token.
+	Sessions bool `json:"sessions,omitempty"`
 }
+
+// User mappings of a trusted issuer.
+const (
+	IssuerMapNone     = ""
+	IssuerMapID       = "id"
+	IssuerMapUsername = "username"
+	IssuerMapEmail    = "email"
+)
 
 // Bounds of trusted issuers, checked by the store as well as the service.
 const (
@@ -107,6 +123,7 @@ func (ti TrustedIssuer) Check() error {
 		text("jwksUri", ti.JWKSURI, MaxIssuerURLBytes, false),
 		text("jwks", ti.JWKS, MaxInlineJWKSBytes, false),
 		text("subjectClaim", ti.SubjectClaim, MaxIssuerListEntryBytes, false),
+		text("userMapping", ti.UserMapping, MaxIssuerListEntryBytes, false),
 		list("audiences", ti.Audiences, MaxIssuerAudiences),
 		list("algorithms", ti.Algorithms, MaxIssuerAlgorithms),
 		list("claims", ti.Claims, MaxIssuerClaims),

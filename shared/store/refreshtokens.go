@@ -100,6 +100,12 @@ const (
 //
 // RevokeByUser revokes every live family of ListFamilies(tenantID, userID,
 // clientID) and returns the ones it revoked.
+//
+// RevokeBySession revokes the user's live families bound to the sign-in
+// session sessionID (those of ListFamilies(tenantID, userID, "") whose
+// SessionID it is) and returns the ones it revoked: the grants a
+// session's sign-out ends. Offline families (no SessionID) are never
+// among them. A malformed ID is ErrInvalidArgument.
 type RefreshTokens interface {
 	CreateFamily(ctx context.Context, f RefreshFamily, first RefreshToken) error
 	GetByHash(ctx context.Context, hash string) (RefreshToken, RefreshFamily, error)
@@ -108,6 +114,8 @@ type RefreshTokens interface {
 	ListFamilies(ctx context.Context, tenantID, userID, clientID string) ([]RefreshFamily,
 		error)
 	RevokeByUser(ctx context.Context, tenantID, userID, clientID string) ([]RefreshFamily,
+		error)
+	RevokeBySession(ctx context.Context, tenantID, userID, sessionID string) ([]RefreshFamily,
 		error)
 }
 

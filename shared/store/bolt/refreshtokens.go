@@ -336,14 +336,40 @@ func (rs refreshTokens) RevokeByUser(ctx context.Context, tenantID, userID, clie
 	if err != nil {
 		return nil, err
 	}
+	return rs.revokeWhere(ctx, tenant, user, clientID, func(store.RefreshFamily) bool {
+		return true
+	})
+}
+
+func (rs refreshTokens) RevokeBySession(ctx context.Context, tenantID, userID,
+	sessionID string) ([]store.RefreshFamily, error) {
+	tenant, user, err := parseRefreshUser(tenantID, userID, "")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := parseID("sessionId", sessionID); err != nil {
+		return nil, err
+	}
+	return rs.revokeWhere(ctx, tenant, user, "", func(f store.RefreshFamily) bool {
+		return f.SessionID == sessionID
+	})
+}
+
+// revokeWhere revokes, in one transaction, the user's live families (of
+// clientID, when not empty) that keep accepts.
+func (rs refreshTokens) revokeWhere(ctx context.Context, tenant, user uuid.UUID, clientID string,
+	keep func(store.RefreshFamily) bool) ([]store.RefreshFamily, error) {
 	var out []store.RefreshFamily
-	err = rs.s.update(ctx, func(tx *bbolt.Tx) error {
+	err := rs.s.update(ctx, func(tx *bbolt.Tx) error {
 		list, err := rs.families(tx, tenant, user, clientID, rs.s.now())
 		if err != nil {
 			return err
 		}
 		out = out[:0]
 		for _, f := range list {
+			if !keep(f) {
+				continue
+			}
 			f.Revoked = true
 			id := uuid.MustParse(f.ID)
 			if err := tx.Bucket(bucketRefreshFamilies).Put(join(tenant[:], id[:]),

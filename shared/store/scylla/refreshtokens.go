@@ -2,6 +2,7 @@ package scylla
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -384,6 +385,31 @@ func (rs refreshTokens) RevokeByUser(ctx context.Context, tenantID, userID, clie
 	if err != nil {
 		return nil, err
 	}
+	return rs.revokeAll(ctx, list)
+}
+
+// RevokeBySession reads the user's families, which hold their session
+// IDs, rather than an index by session: a user has few families (at most
+// store.MaxRefreshFamiliesByUser are read), and no table is needed.
+func (rs refreshTokens) RevokeBySession(ctx context.Context, tenantID, userID,
+	sessionID string) ([]store.RefreshFamily, error) {
+	if err := checkIDs([2]string{"sessionId", sessionID}); err != nil {
+		return nil, err
+	}
+	list, err := rs.ListFamilies(ctx, tenantID, userID, "")
+	if err != nil {
+		return nil, err
+	}
+	list = slices.DeleteFunc(list, func(f store.RefreshFamily) bool {
+		return f.SessionID != sessionID
+	})
+	return rs.revokeAll(ctx, list)
+}
+
+// revokeAll revokes each family of list that is still there, and returns
+// those it revoked.
+func (rs refreshTokens) revokeAll(ctx context.Context, list []store.RefreshFamily) (
+	[]store.RefreshFamily, error) {
 	var out []store.RefreshFamily
 	for _, f := range list {
 		err := rs.revoke(ctx, f)

@@ -47,6 +47,8 @@ func clientCreateGet(t *testing.T, e *env) {
 	cs := e.Store.Clients()
 	in := newClient(tn.ID, "web")
 	in.JWKSURI = "https://app.example.com/jwks"
+	in.Exchange = &store.ExchangePolicy{Issuers: []string{store.ExchangeSelf},
+		Audiences: []string{"billing"}, Delegation: true, Sessions: true}
 	got, err := cs.Create(ctx(t), in)
 	mustOK(t, "create", err)
 

@@ -43,6 +43,7 @@ func issuerCreateGet(t *testing.T, e *env) {
 	tn := mustTenant(t, e, "acme")
 	is := e.Store.TrustedIssuers()
 	in := newIssuer(tn.ID, "https://idp.example.com")
+	in.UserMapping, in.Sessions = store.IssuerMapEmail, true
 	got, err := is.Create(ctx(t), in)
 	mustOK(t, "create", err)
 

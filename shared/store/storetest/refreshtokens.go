@@ -16,6 +16,7 @@ var refreshTests = []test{
 	{"of concurrent rotations of one token exactly one wins", refreshRotateRace},
 	{"a revoked family neither rotates nor lists", refreshRevoke},
 	{"a user's families list and revoke, by client too", refreshByUser},
+	{"a session's families revoke, offline ones and others' kept", refreshBySession},
 	{"expired tokens and families are gone", refreshExpiry},
 	{"bad input is refused and writes nothing", refreshBad},
 }
@@ -232,6 +233,55 @@ func refreshByUser(t *testing.T, e *env) {
 	if _, fam, err := rt.GetByHash(ctx(t), someTok.Hash); err != nil || fam.Revoked {
 		t.Errorf("another user's family: revoked %v, %v; want live", fam.Revoked, err)
 	}
+}
+
+func refreshBySession(t *testing.T, e *env) {
+	rt := e.Store.RefreshTokens()
+	tn := mustTenant(t, e, "acme")
+	user, web, app := newID(), newID(), newID()
+	a, aTok := newFamily(e, tn.ID, web, user, "s-web")
+	mustFamily(t, e, a, aTok)
+	b, bTok := newFamily(e, tn.ID, app, user, "s-app")
+	b.SessionID = a.SessionID
+	mustFamily(t, e, b, bTok)
+	other, otherTok := newFamily(e, tn.ID, web, user, "s-other") // another session
+	mustFamily(t, e, other, otherTok)
+	offline, offTok := newFamily(e, tn.ID, web, user, "s-offline")
+	offline.SessionID = ""
+	mustFamily(t, e, offline, offTok)
+	someone, someTok := newFamily(e, tn.ID, web, newID(), "s-someone")
+	someone.SessionID = a.SessionID // never shared in practice; still not this user's
+	mustFamily(t, e, someone, someTok)
+
+	gone, err := rt.RevokeBySession(ctx(t), newID(), user, a.SessionID)
+	if err != nil || len(gone) != 0 {
+		t.Errorf("another tenant revoked %d families, %v; want none", len(gone), err)
+	}
+	gone, err = rt.RevokeBySession(ctx(t), tn.ID, user, a.SessionID)
+	mustOK(t, "revoke by session", err)
+	if len(gone) != 2 || !gone[0].Revoked || gone[0].ID != a.ID || gone[1].ID != b.ID {
+		t.Errorf("revoked %v, want the session's 2 families in order of ID, marked revoked",
+			gone)
+	}
+	for _, h := range []string{aTok.Hash, bTok.Hash} {
+		if _, fam, err := rt.GetByHash(ctx(t), h); err != nil || !fam.Revoked {
+			t.Errorf("the session's family: revoked %v, %v; want revoked", fam.Revoked, err)
+		}
+	}
+	for what, h := range map[string]string{"another session's": otherTok.Hash,
+		"an offline": offTok.Hash, "another user's": someTok.Hash} {
+		if _, fam, err := rt.GetByHash(ctx(t), h); err != nil || fam.Revoked {
+			t.Errorf("%s family: revoked %v, %v; want live", what, fam.Revoked, err)
+		}
+	}
+	gone, err = rt.RevokeBySession(ctx(t), tn.ID, user, a.SessionID)
+	if err != nil || len(gone) != 0 {
+		t.Errorf("revoking again revoked %d, %v; want none", len(gone), err)
+	}
+	_, err = rt.RevokeBySession(ctx(t), tn.ID, user, "not-an-id")
+	wantErr(t, "a malformed session ID", err, errs.ErrInvalidArgument)
+	_, err = rt.RevokeBySession(ctx(t), tn.ID, "not-an-id", a.SessionID)
+	wantErr(t, "a malformed user ID", err, errs.ErrInvalidArgument)
 }
 
 func refreshExpiry(t *testing.T, e *env) {
