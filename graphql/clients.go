@@ -84,6 +84,11 @@ func (r *resolvers) oauthClientTypes(pageInfo *gql.Object) (clientT, conn, paylo
 				Resolve:     field(func(c clients.Client) any { return int(c.RefreshTokenTTL) }),
 			},
 			"requirePkce": {Type: nnBool, Resolve: field(func(c clients.Client) any { return c.RequirePKCE })},
+			"requireConsent": {
+				Type:        nnBool,
+				Description: "Whether users are asked to consent; always for registered clients.",
+				Resolve:     field(func(c clients.Client) any { return c.RequireConsent }),
+			},
 			"createdAt": {
 				Type:    nnDateTime,
 				Resolve: field(func(c clients.Client) any { return c.CreatedAt }),
@@ -184,7 +189,9 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 				"refreshTokenTtl": {Type: gql.Int,
 					Description: "Seconds, 300 to 2592000; default 86400."},
 				"requirePkce": {Type: gql.Boolean, Description: "Default true; always for public clients."},
-				"exchange":    {Type: exchangeIn, Description: "Default none: no token exchange."},
+				"requireConsent": {Type: gql.Boolean,
+					Description: "Ask users to consent to the scopes; default false."},
+				"exchange": {Type: exchangeIn, Description: "Default none: no token exchange."},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
 				m := obj(p.Args, "input")
@@ -195,7 +202,8 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 					PostLogoutRedirectURIs: optStrs(m, "postLogoutRedirectUris"),
 					GrantTypes:             optStrs(m, "grantTypes"), Scopes: optStrs(m, "scopes"),
 					AccessTokenFormat: str(m, "accessTokenFormat"),
-					RequirePKCE:       optBool(m, "requirePkce"), Exchange: exchangePolicyOf(m)}
+					RequirePKCE:       optBool(m, "requirePkce"),
+					RequireConsent:    optBool(m, "requireConsent"), Exchange: exchangePolicyOf(m)}
 				if v := optTTL(m, "accessTokenTtl"); v != nil {
 					in.AccessTokenTTL = *v
 				}
@@ -230,6 +238,7 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 				"idTokenTtl":             {Type: gql.Int},
 				"refreshTokenTtl":        {Type: gql.Int},
 				"requirePkce":            {Type: gql.Boolean},
+				"requireConsent":         {Type: gql.Boolean},
 				"exchange":               {Type: exchangeIn},
 			}),
 			Resolve: func(p gql.ResolveParams) (any, error) {
@@ -246,6 +255,7 @@ func (r *resolvers) oauthClientMutationFields(clientT, payload *gql.Object) gql.
 					IDTokenTTL:             optTTL(m, "idTokenTtl"),
 					RefreshTokenTTL:        optTTL(m, "refreshTokenTtl"),
 					RequirePKCE:            optBool(m, "requirePkce"),
+					RequireConsent:         optBool(m, "requireConsent"),
 					Exchange:               exchangePolicyOf(m)}
 				return value(callOp[clients.Client](r, p.Context, clients.FunctionName,
 					clients.OpUpdate, in))

@@ -4,6 +4,7 @@ import (
 	gql "github.com/graphql-go/graphql"
 
 	"github.com/wardhq/ward/shared/oauth"
+	"github.com/wardhq/ward/shared/store"
 )
 
 // signingKeyType builds the SigningKey object: the public part of a
@@ -51,8 +52,40 @@ func (r *resolvers) signingKeyType() *gql.Object {
 	})
 }
 
+// consentType builds the OAuthConsent object: what a user allowed a
+// client.
+func consentType() *gql.Object {
+	return gql.NewObject(gql.ObjectConfig{
+		Name:        "OAuthConsent",
+		Description: "The scopes a user consented to for an OAuth client, remembered.",
+		Fields: gql.Fields{
+			"clientId": {Type: nnID, Resolve: from(func(c store.Consent) any { return c.ClientID })},
+			"scopes": {Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(gql.String))),
+				Resolve: from(func(c store.Consent) any { return c.Scopes })},
+			"createdAt": {Type: nnDateTime, Resolve: from(func(c store.Consent) any { return c.CreatedAt })},
+			"updatedAt": {Type: nnDateTime, Resolve: from(func(c store.Consent) any { return c.UpdatedAt })},
+		},
+	})
+}
+
 func (r *resolvers) oauthQueryFields(keyT *gql.Object) gql.Fields {
 	return gql.Fields{
+		"consents": {
+			Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(consentType()))),
+			Description: "A user's remembered consents to OAuth clients, for the user and " +
+				"the administrators who reach the user.",
+			Args: gql.FieldConfigArgument{"tenantId": {Type: nnID}, "userId": {Type: nnID}},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				in := oauth.ListConsentsInput{TenantID: str(p.Args, "tenantId"),
+					UserID: str(p.Args, "userId")}
+				out, err := callOp[oauth.ConsentsOutput](r, p.Context, oauth.FunctionName,
+					oauth.OpListConsents, in)
+				if err != nil {
+					return nil, err
+				}
+				return out.Items, nil
+			},
+		},
 		"signingKeys": {
 			Type:        gql.NewNonNull(gql.NewList(gql.NewNonNull(keyT))),
 			Description: "A tenant's signing keys, oldest first, for its administrators.",
@@ -72,6 +105,40 @@ func (r *resolvers) oauthQueryFields(keyT *gql.Object) gql.Fields {
 
 func (r *resolvers) oauthMutationFields(keyT *gql.Object) gql.Fields {
 	return gql.Fields{
+		"revokeConsent": {
+			Type: gql.NewNonNull(gql.Int),
+			Description: "Forgets a user's consent to a client and revokes the user's refresh " +
+				"tokens of that client. Returns how many refresh token families ended.",
+			Args: gql.FieldConfigArgument{"tenantId": {Type: nnID}, "userId": {Type: nnID},
+				"clientId": {Type: nnID}},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				in := oauth.RevokeConsentInput{TenantID: str(p.Args, "tenantId"),
+					UserID: str(p.Args, "userId"), ClientID: str(p.Args, "clientId")}
+				out, err := callOp[oauth.RevokeConsentOutput](r, p.Context, oauth.FunctionName,
+					oauth.OpRevokeConsent, in)
+				if err != nil {
+					return nil, err
+				}
+				return out.RevokedGrants, nil
+			},
+		},
+		"revokeOAuthGrants": {
+			Type: gql.NewNonNull(gql.Int),
+			Description: "Revokes a user's refresh token families, all or those of one " +
+				"client. Returns how many ended.",
+			Args: gql.FieldConfigArgument{"tenantId": {Type: nnID}, "userId": {Type: nnID},
+				"clientId": {Type: gql.ID}},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				in := oauth.RevokeGrantsInput{TenantID: str(p.Args, "tenantId"),
+					UserID: str(p.Args, "userId"), ClientID: str(p.Args, "clientId")}
+				out, err := callOp[oauth.RevokeGrantsOutput](r, p.Context, oauth.FunctionName,
+					oauth.OpRevokeGrants, in)
+				if err != nil {
+					return nil, err
+				}
+				return out.Revoked, nil
+			},
+		},
 		"rotateSigningKeys": {
 			Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(keyT))),
 			Description: "Makes a new key the tenant's active signing key; the old one keeps " +

@@ -86,9 +86,12 @@ type Client struct {
 	IDTokenTTL             int64            `json:"idTokenTtl"`
 	RefreshTokenTTL        int64            `json:"refreshTokenTtl"`
 	RequirePKCE            bool             `json:"requirePkce"`
-	CreatedAt              time.Time        `json:"createdAt"`
-	UpdatedAt              time.Time        `json:"updatedAt"`
-	Version                int64            `json:"version"`
+	// RequireConsent: the user is asked to consent (package doc). Always
+	// true for clients registered dynamically.
+	RequireConsent bool      `json:"requireConsent"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+	Version        int64     `json:"version"`
 	// Exchange is the token exchange policy (docs/oauth.md); nil: none.
 	Exchange *store.ExchangePolicy `json:"exchange,omitempty"`
 }
@@ -111,6 +114,10 @@ type CreateInput struct {
 	IDTokenTTL             int64            `json:"idTokenTtl,omitempty"`
 	RefreshTokenTTL        int64            `json:"refreshTokenTtl,omitempty"`
 	RequirePKCE            *bool            `json:"requirePkce,omitempty"`
+	// RequireConsent defaults to false: an administrator's client is the
+	// tenant's own application, as Keycloak's "Consent required" is off
+	// by default.
+	RequireConsent *bool `json:"requireConsent,omitempty"`
 	// Exchange is the token exchange policy (docs/oauth.md); nil: none.
 	Exchange *store.ExchangePolicy `json:"exchange,omitempty"`
 }
@@ -162,6 +169,7 @@ type UpdateInput struct {
 	IDTokenTTL             *int64    `json:"idTokenTtl,omitempty"`
 	RefreshTokenTTL        *int64    `json:"refreshTokenTtl,omitempty"`
 	RequirePKCE            *bool     `json:"requirePkce,omitempty"`
+	RequireConsent         *bool     `json:"requireConsent,omitempty"`
 	// Exchange replaces the whole policy; an empty object removes it.
 	Exchange *store.ExchangePolicy `json:"exchange,omitempty"`
 }

@@ -250,6 +250,8 @@ func view(c store.OAuthClient) Client {
 		IDTokenTTL: c.IDTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
 		RequirePKCE: c.RequirePKCE, Exchange: c.Exchange, CreatedAt: c.CreatedAt,
 		UpdatedAt: c.UpdatedAt, Version: c.Version,
+		// A registered client written before the setting existed asks too.
+		RequireConsent: c.RequireConsent || c.RegistrationTokenHash != "",
 	}
 }
 
@@ -318,6 +320,12 @@ func checkClient(c *store.OAuthClient) error {
 	}
 	if err := checkLifetimes(c); err != nil {
 		return err
+	}
+	// A client anybody could register is a third party: its users always
+	// consent (RFC 7591 section 5, and as Auth0 treats such clients).
+	if c.RegistrationTokenHash != "" && !c.RequireConsent {
+		return errs.Invalid("requireConsent",
+			"clients registered dynamically always require consent")
 	}
 	if c.Type == store.ClientPublic && !c.RequirePKCE {
 		return errs.Invalid("requirePkce", "public clients always require PKCE")
@@ -518,6 +526,7 @@ func Fields(c store.OAuthClient) audit.Fields {
 		"idTokenTtl":             strconv.FormatInt(c.IDTokenTTL, 10),
 		"refreshTokenTtl":        strconv.FormatInt(c.RefreshTokenTTL, 10),
 		"requirePkce":            strconv.FormatBool(c.RequirePKCE),
+		"requireConsent":         strconv.FormatBool(c.RequireConsent),
 		"hasSecret":              strconv.FormatBool(c.SecretHash != ""),
 	}
 	if p := c.Exchange; p != nil {
@@ -550,7 +559,8 @@ func (s *service) create(ctx context.Context, c function.Caller, in CreateInput)
 		GrantTypes: in.GrantTypes, Scopes: in.Scopes, AccessTokenFormat: in.AccessTokenFormat,
 		AccessTokenTTL: in.AccessTokenTTL, IDTokenTTL: in.IDTokenTTL,
 		RefreshTokenTTL: in.RefreshTokenTTL, RequirePKCE: in.RequirePKCE == nil || *in.RequirePKCE,
-		Exchange: in.Exchange, CreatedAt: now, UpdatedAt: now,
+		RequireConsent: in.RequireConsent != nil && *in.RequireConsent,
+		Exchange:       in.Exchange, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := checkClient(&cl); err != nil {
 		return SecretOutput{}, err
@@ -672,6 +682,11 @@ func apply(cl *store.OAuthClient, in UpdateInput) {
 	setInt(&cl.RefreshTokenTTL, in.RefreshTokenTTL)
 	if in.RequirePKCE != nil {
 		cl.RequirePKCE = *in.RequirePKCE
+	}
+	if in.RequireConsent != nil {
+		cl.RequireConsent = *in.RequireConsent
+	} else if cl.RegistrationTokenHash != "" {
+		cl.RequireConsent = true // a registration written before the setting existed
 	}
 	if in.Exchange != nil {
 		p := *in.Exchange

@@ -135,6 +135,7 @@ func applyRegistration(cl *store.OAuthClient, r Registration) {
 	cl.JWKSURI, cl.JWKS = r.JWKSURI, r.JWKS
 	cl.RedirectURIs, cl.PostLogoutRedirectURIs = r.RedirectURIs, r.PostLogoutRedirectURIs
 	cl.GrantTypes, cl.Scopes = r.GrantTypes, r.Scopes
+	cl.RequireConsent = true // a third party's client: checkClient insists
 	cl.Type = store.ClientConfidential
 	if r.AuthMethod == MethodNone {
 		cl.Type = store.ClientPublic
@@ -158,7 +159,7 @@ func (s *service) register(ctx context.Context, c function.Caller, in RegisterIn
 	}
 	now := s.stamp()
 	cl := store.OAuthClient{ID: validate.NewID(), TenantID: in.TenantID, RequirePKCE: true,
-		CreatedAt: now, UpdatedAt: now}
+		RequireConsent: true, CreatedAt: now, UpdatedAt: now}
 	applyRegistration(&cl, in.Registration)
 	if err := checkClient(&cl); err != nil {
 		return RegisteredOutput{}, err

@@ -77,6 +77,13 @@ type authRequest struct {
 	LoginHint    string   `json:"lh,omitempty"`
 	Audience     audience `json:"aud"`
 	Since        int64    `json:"since,omitempty"`
+	// Set while the request waits on the consent page (consent.go): the
+	// user and session it was kept for, the Unix time it lapses, and the
+	// user's decision once made.
+	ConsentUser    string `json:"cu,omitempty"`
+	ConsentSession string `json:"cs,omitempty"`
+	Until          int64  `json:"until,omitempty"`
+	Decision       string `json:"dec,omitempty"`
 }
 
 func (a authRequest) prompts(p string) bool { return slices.Contains(a.Prompt, p) }
@@ -437,11 +444,13 @@ func (s *service) authorize(w http.ResponseWriter, r *http.Request, t store.Tena
 		return
 	}
 	if needed, err := s.consentNeeded(ctx, t, cl, req, sess); err != nil || needed {
+		if err == nil && !req.prompts(promptNone) {
+			s.toConsent(w, r, t, iss, req, sess)
+			return
+		}
 		if err == nil {
+			// OpenID Connect Core section 3.1.2.6.
 			err = badRequest(errConsentRequired, "the user must consent")
-			if !req.prompts(promptNone) {
-				err = badRequest(errInteractionRequired, "consent cannot be asked yet")
-			}
 		}
 		s.respond(w, r, t, iss, to, s.authorizationError(r, t, err))
 		return
@@ -453,17 +462,6 @@ func (s *service) authorize(w http.ResponseWriter, r *http.Request, t store.Tena
 		return
 	}
 	s.respond(w, r, t, iss, to, url.Values{"code": {code}})
-}
-
-// consentNeeded is where the user would be asked to consent to the
-// client's access. Consent is not built yet: every client of the tenant
-// is taken as consented, and prompt=consent asks nothing. When it is,
-// this answers true for a grant the user has not given, and the
-// authorization endpoint shows the consent page instead of issuing a
-// code (or answers consent_required to prompt=none).
-func (s *service) consentNeeded(_ context.Context, _ store.Tenant, _ clients.Client,
-	_ authRequest, _ sessions.ValidateOutput) (bool, error) {
-	return false, nil
 }
 
 // toSignIn keeps the request and sends the browser to the hosted login

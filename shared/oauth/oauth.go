@@ -47,7 +47,12 @@
 //   - operations for administrators: rotate and list the signing keys
 //     (OpRotateKeys, OpListKeys); and, for a user, their administrators
 //     and services, revoke the user's refresh token families
-//     (OpRevokeGrants).
+//     (OpRevokeGrants), list and revoke the user's consents
+//     (OpListConsents, OpRevokeConsent);
+//   - consent (consent.go): clients that require it (RequireConsent,
+//     always for registered ones) and prompt=consent send the browser to
+//     the hosted consent page, which answers through OpConsentRequest and
+//     OpConsentDecide; remembered consents (store.Consents) skip it.
 //
 // Clients authenticate with client_secret_basic, client_secret_post or
 // private_key_jwt (rfc7523.go reads the assertion), all checked by the
@@ -55,8 +60,7 @@
 // service caller) within the endpoint's tenant. Errors are RFC 6749
 // section 5.2 JSON, written in one place (rfc6749.go).
 //
-// Consent is not asked yet: consentNeeded (authorize.go) is where it
-// will be, and answers that none is needed. Keys are kept by package oauth/keys.
+// Keys are kept by package oauth/keys.
 //
 // Known shortcomings:
 //   - The revocation set of access tokens (JWT and opaque, by jti) lives
@@ -83,15 +87,17 @@
 //   - The login page cannot be asked for a second factor: acr_values
 //     above the session's send the browser to sign in again, and the
 //     code is then issued with whatever acr that sign-in reached.
-//   - No consent, no account chooser (select_account signs in again), no
-//     request objects or claims parameter.
+//   - No account chooser (select_account signs in again), no request
+//     objects or claims parameter. Consent is all or nothing per request,
+//     and revoking it leaves issued access tokens valid until they
+//     expire.
 //   - UserInfo accepts any openid access token of the tenant, whatever
 //     its audience.
 //   - A session-bound refresh token family is checked against the
 //     session store record directly: the sessions function has no
 //     operation that tells a service whether a session ID is live.
 //     Revoking a family leaves the access tokens it issued valid until
-//     they expire. OpRevokeGrants has no GraphQL field yet.
+//     they expire.
 //   - The token exchange does not check the subject token's own audience
 //     nor honour "may_act"; exchanges are neither audited nor rate-limited
 //     (docs/oauth.md lists the rest).
@@ -193,6 +199,10 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpRotateKeys, s.rotateKeys)
 	function.Op(f, OpListKeys, s.listKeys)
 	function.Op(f, OpRevokeGrants, s.revokeGrants)
+	function.Op(f, OpConsentRequest, s.consentRequest)
+	function.Op(f, OpConsentDecide, s.consentDecide)
+	function.Op(f, OpListConsents, s.listConsents)
+	function.Op(f, OpRevokeConsent, s.revokeConsent)
 	function.Op(f, OpDeviceLookup, s.deviceLookup)
 	function.Op(f, OpDeviceDecide, s.deviceDecide)
 	f.Routes = s.routes()

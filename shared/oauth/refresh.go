@@ -16,7 +16,6 @@ import (
 	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
-	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/validate"
 )
@@ -359,11 +358,8 @@ func (in *RevokeGrantsInput) Validate() error {
 // revokeGrants is OpRevokeGrants.
 func (s *service) revokeGrants(ctx context.Context, c function.Caller, in RevokeGrantsInput) (
 	RevokeGrantsOutput, error) {
-	self := !c.Anonymous() && c.Tenant != "" && c.Tenant == in.TenantID && c.Subject == in.UserID
-	if !self && !c.Has(function.RoleService) {
-		if err := orgs.AdministersUser(ctx, s.st, c, in.TenantID, in.UserID); err != nil {
-			return RevokeGrantsOutput{}, err
-		}
+	if err := reachesUser(ctx, s.st, c, in.TenantID, in.UserID); err != nil {
+		return RevokeGrantsOutput{}, err
 	}
 	gone, err := s.st.RefreshTokens().RevokeByUser(ctx, in.TenantID, in.UserID, in.ClientID)
 	if err != nil {

@@ -1,11 +1,11 @@
 // Package pages is Ward's hosted pages: server-rendered HTML, per tenant,
 // for signing in (and whatever second factor the tenant's policy asks
-// for), registering, verifying an email address, recovering a password
-// and signing out. The pages hold no logic of their own: every decision
-// is made by the authn, account and sessions functions, which the pages
-// call through the invoker as the service role, exactly as the facade
-// and native apps do (signing out calls as the session's own user; see
-// logout.go).
+// for), registering, verifying an email address, recovering a password,
+// consenting to an OAuth client and signing out. The pages hold no logic
+// of their own: every decision is made by the authn, account, sessions
+// and oauth functions, which the pages call through the invoker as the
+// service role, exactly as the facade and native apps do (signing out
+// calls as the session's own user; see logout.go).
 //
 // # Paths
 //
@@ -19,6 +19,7 @@
 //	GET  /t/{tenant}/recover        POST: account.requestPasswordReset
 //	GET  /t/{tenant}/reset          POST: account.resetPassword
 //	GET  /t/{tenant}/pages.css      the tenant's stylesheet (branding colours)
+//	GET  /t/{tenant}/consent        POST: oauth.consentDecide (consent.go)
 //	GET  /t/{tenant}/device         POST: oauth.deviceLookup, then
 //	                                oauth.deviceDecide (RFC 8628; device.go)
 //	GET  /account/verify-email, /account/reset-password, /account/register
@@ -67,7 +68,8 @@ const FunctionName = "pages"
 
 // Deps are what the pages need.
 type Deps struct {
-	// Invoker reaches the tenants, authn, account and sessions functions.
+	// Invoker reaches the tenants, authn, account, sessions and oauth
+	// functions.
 	Invoker invoke.Invoker
 	// PublicURL is where people reach Ward (WARD_PUBLIC_URL): its origin
 	// is the pages' own, the one return_to may name, and an https one
@@ -122,7 +124,7 @@ var Patterns = []string{
 	"/t/{tenant}/login", "/t/{tenant}/signed-in", "/t/{tenant}/logout",
 	"/t/{tenant}/register",
 	"/t/{tenant}/verify-email", "/t/{tenant}/recover", "/t/{tenant}/reset",
-	"/t/{tenant}/pages.css", "/t/{tenant}/device",
+	"/t/{tenant}/pages.css", "/t/{tenant}/device", "/t/{tenant}/consent",
 	"/account/verify-email", "/account/reset-password", "/account/register",
 }
 
@@ -142,6 +144,8 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /t/{tenant}/reset", s.tenantPage(s.resetGet))
 	mux.HandleFunc("POST /t/{tenant}/reset", s.tenantPage(s.resetPost))
 	mux.HandleFunc("GET /t/{tenant}/pages.css", s.stylesheet)
+	mux.HandleFunc("GET /t/{tenant}/consent", s.tenantPage(s.consentGet))
+	mux.HandleFunc("POST /t/{tenant}/consent", s.tenantPage(s.consentPost))
 	mux.HandleFunc("GET /t/{tenant}/device", s.tenantPage(s.deviceGet))
 	mux.HandleFunc("POST /t/{tenant}/device", s.tenantPage(s.devicePost))
 	mux.HandleFunc("GET /account/verify-email", s.fromMessage("verify-email", "token"))

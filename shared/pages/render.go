@@ -104,6 +104,7 @@ type page struct {
 	Invitation     string
 	Done           bool
 	Subject        string
+	Consent        *consentView
 	Device         *deviceView // device.go
 }
 

@@ -18,6 +18,7 @@ var views = map[string]func(p *page, b *w){
 	"verify":    verifyView,
 	"recover":   recoverView,
 	"reset":     resetView,
+	"consent":   consentPageView,
 	// device.go
 	"device":         deviceEntryView,
 	"device-confirm": deviceConfirmView,

@@ -128,7 +128,8 @@ func Sessions() Wiring {
 }
 
 // Pages wires the hosted pages, which drive authn and account, read
-// tenants and sessions, and pass device approvals to oauth.
+// tenants and sessions, pass device approvals to oauth, and ask it about
+// consent.
 func Pages() Wiring {
 	return Wiring{Name: pages.FunctionName,
 		Companions: []func() Wiring{Tenants, Authn, Account, Sessions, OAuth},

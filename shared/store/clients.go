@@ -51,10 +51,15 @@ type OAuthClient struct {
 	RefreshTokenTTL int64 `json:"refreshTokenTtl"`
 	// RequirePKCE makes the authorization code flow demand PKCE (S256);
 	// always true for public clients.
-	RequirePKCE bool      `json:"requirePkce"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
-	Version     int64     `json:"version"`
+	RequirePKCE bool `json:"requirePkce"`
+	// RequireConsent makes the authorization endpoint ask the user to
+	// consent to the scopes the client asks for, unless a remembered
+	// consent covers them. Kept in the client's JSON (no column of its
+	// own); false in records written before it existed.
+	RequireConsent bool      `json:"requireConsent,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+	Version        int64     `json:"version"`
 	// Exchange is what the client may do with the token exchange grant
 	// (RFC 8693); nil: nothing, even when it holds the grant.
 	Exchange *ExchangePolicy `json:"exchange,omitempty"`

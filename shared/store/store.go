@@ -34,6 +34,7 @@ type Store interface {
 	SigningKeys() SigningKeys
 	Clients() Clients
 	RefreshTokens() RefreshTokens
+	Consents() Consents
 	// Close releases the backend's resources.
 	Close() error
 }

@@ -136,6 +136,7 @@ var (
 		bucketClients,
 		bucketRefreshFamilies, bucketRefreshTokens, bucketRefreshFamilyTokens, bucketRefreshUsers,
 		bucketRefreshExpiry,
+		bucketConsents,
 	}
 	keySchema = []byte("schema")
 )

@@ -123,6 +123,7 @@ func Run(t *testing.T, open func(t *testing.T) Env) {
 	t.Run("SigningKeys", func(t *testing.T) { runAll(t, open, signingKeyTests) })
 	t.Run("Clients", func(t *testing.T) { runAll(t, open, clientTests) })
 	t.Run("RefreshTokens", func(t *testing.T) { runAll(t, open, refreshTests) })
+	t.Run("Consents", func(t *testing.T) { runAll(t, open, consentTests) })
 	t.Run("Paging", func(t *testing.T) {
 		for _, l := range listings {
 			t.Run(l.name, func(t *testing.T) {
