@@ -2,11 +2,13 @@ package oauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/wardhq/ward/shared/cache"
 	"github.com/wardhq/ward/shared/errs"
@@ -129,17 +131,10 @@ func (s *service) lookup(ctx context.Context, t store.Tenant, iss, tok string) (
 			return accessClaims{}, false, nil
 		}
 	} else {
-		v, err := s.keys.Verify(ctx, t.ID, []byte(tok))
-		if errors.Is(err, keys.ErrNotVerified) {
-			return accessClaims{}, false, nil
-		}
-		if err != nil {
+		var ok bool
+		var err error
+		if c, ok, err = s.verifyAccessJWT(ctx, t, tok); !ok {
 			return accessClaims{}, false, err
-		}
-		// RFC 9068 section 4: the type, the issuer and the expiry. Ward
-		// signs ID tokens with the same keys; their "typ" keeps them out.
-		if !isAccessTokenType(v.Type) || json.Unmarshal(v.Payload, &c) != nil {
-			return accessClaims{}, false, nil
 		}
 	}
 	if c.Issuer != iss || c.Expiry <= now || c.ID == "" || c.ClientID == "" ||
@@ -160,4 +155,39 @@ func (s *service) lookup(ctx context.Context, t store.Tenant, iss, tok string) (
 // (RFC 9068 section 4).
 func isAccessTokenType(typ string) bool {
 	return strings.EqualFold(typ, JWTType) || strings.EqualFold(typ, "application/"+JWTType)
+}
+
+// verifiedMemoTTL bounds how long a process remembers a verified JWT's
+// claims (and never past the token's expiry): resource servers introspect
+// the same token again and again, and its signature cannot stop being
+// valid. The issuer, the expiry and the revocation set are checked at
+// every introspection all the same.
+const verifiedMemoTTL = 5 * time.Minute
+
+// verifyAccessJWT checks a JWT access token's signature against the
+// tenant's published keys and its type, and returns its claims. ok is
+// false for a token that is not one; err is a failure of the store.
+func (s *service) verifyAccessJWT(ctx context.Context, t store.Tenant, tok string) (
+	accessClaims, bool, error) {
+	sum := sha256.Sum256([]byte(tok))
+	key := t.ID + "\x00" + string(sum[:])
+	if c, ok := s.verified.get(key); ok {
+		return c, true, nil
+	}
+	v, err := s.keys.Verify(ctx, t.ID, []byte(tok))
+	if errors.Is(err, keys.ErrNotVerified) {
+		return accessClaims{}, false, nil
+	}
+	if err != nil {
+		return accessClaims{}, false, err
+	}
+	// RFC 9068 section 4: the type (then, in lookup, the issuer and the
+	// expiry). Ward signs ID tokens with the same keys; their "typ" keeps
+	// them out.
+	var c accessClaims
+	if !isAccessTokenType(v.Type) || json.Unmarshal(v.Payload, &c) != nil {
+		return accessClaims{}, false, nil
+	}
+	s.verified.put(key, c, min(time.Unix(c.Expiry, 0).Sub(s.now()), verifiedMemoTTL))
+	return c, true, nil
 }

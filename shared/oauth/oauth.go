@@ -161,6 +161,11 @@ type service struct {
 	// sealer seals opaque access tokens (opaque.go); nil without a
 	// master key.
 	sealer cipher.AEAD
+	// authenticated remembers clients that authenticated (rfc6749.go),
+	// verified remembers the claims of JWTs whose signature and type
+	// verified (introspect.go).
+	authenticated *memo[clients.Client]
+	verified      *memo[accessClaims]
 }
 
 func newService(d Deps) (*service, error) {
@@ -184,6 +189,8 @@ func newService(d Deps) (*service, error) {
 	if s.sealer, err = newOpaqueSealer(d.Key); err != nil {
 		return nil, err
 	}
+	s.authenticated = newMemo[clients.Client](10_000, s.now)
+	s.verified = newMemo[accessClaims](50_000, s.now)
 	s.audit = audit.Recorder{Audit: d.Store.Audit(), Log: s.log, Now: s.now}
 	return s, nil
 }

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/errs"
@@ -314,6 +316,12 @@ func (s *service) authenticateClient(r *http.Request, t store.Tenant, form url.V
 	if s.inv == nil {
 		return clients.Client{}, errs.New(errs.Unavailable, "the client registry is not reachable")
 	}
+	key := authMemoKey(t.ID, cr)
+	if key != "" {
+		if cl, ok := s.authenticated.get(key); ok {
+			return cl, nil
+		}
+	}
 	cl, err := invoke.Call[clients.Client](r.Context(), s.inv, clients.FunctionName,
 		clients.OpAuthenticate, serviceCaller, clients.AuthenticateInput{TenantID: t.ID,
 			ClientID: cr.clientID, Method: cr.method, Secret: cr.secret,
@@ -328,7 +336,33 @@ func (s *service) authenticateClient(r *http.Request, t store.Tenant, form url.V
 	if cl.TenantID != t.ID { // the registry's own guarantee, checked again
 		return clients.Client{}, invalidClient("client authentication failed")
 	}
+	if key != "" {
+		s.authenticated.put(key, cl, authMemoTTL)
+	}
 	return cl, nil
+}
+
+// authMemoTTL is how long a process remembers a client that
+// authenticated with a secret (or, public, by its ID): a client that
+// calls the token or introspection endpoint many times a second is
+// checked by the registry once in that time, not at every call. The
+// price, written in docs/oauth.md: a secret rotated or a client deleted
+// or changed elsewhere still works in this process for up to that long.
+// Failures are never remembered, so a new secret works at once.
+const authMemoTTL = 5 * time.Second
+
+// authMemoKey is the memo key of credentials that may be remembered:
+// the tenant, the method, the client ID and the SHA-256 of the secret
+// (never the secret itself). Assertions (private_key_jwt) are single use
+// and are always checked: "" for them.
+func authMemoKey(tenantID string, cr credentials) string {
+	switch cr.method {
+	case clients.MethodSecretBasic, clients.MethodSecretPost, clients.MethodNone:
+	default:
+		return ""
+	}
+	sum := sha256.Sum256([]byte(cr.secret))
+	return tenantID + "\x00" + cr.method + "\x00" + cr.clientID + "\x00" + string(sum[:])
 }
 
 // The authorization endpoint's error page: before the client and its

@@ -599,3 +599,77 @@ func TestAnOverlapShorterThanTokensIsRefused(t *testing.T) {
 	}()
 	oauth.Function(d)
 }
+
+// TestAProcessRemembersAClientForSeconds: a client that authenticated is
+// remembered by the process for a few seconds (authMemoTTL), so a secret
+// rotated elsewhere keeps working here until then and not after; a new
+// secret works at once, and a failure is never remembered.
+func TestAProcessRemembersAClientForSeconds(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t, e.a, clients.CreateInput{Scopes: []string{"read"}})
+	issue := func(c registered) int {
+		return e.do(t, request{path: "/t/acme/oauth2/token", basic: &c,
+			form: form("grant_type", "client_credentials")}).status
+	}
+	wrong := c
+	wrong.secret = "wcs_not-the-secret"
+	if got := issue(wrong); got != http.StatusUnauthorized {
+		t.Fatalf("a wrong secret: %d", got)
+	}
+	if got := issue(c); got != http.StatusOK {
+		t.Fatalf("the right secret after a wrong one: %d", got)
+	}
+	out, err := invoke.Call[clients.SecretOutput](context.Background(), e.inv,
+		clients.FunctionName, clients.OpRotateSecret, sysRoot,
+		clients.RotateSecretInput{TenantID: e.a.ID, ID: c.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := registered{id: c.id, secret: string(out.Secret)}
+	if got := issue(fresh); got != http.StatusOK {
+		t.Errorf("the new secret: %d", got)
+	}
+	if got := issue(c); got != http.StatusOK {
+		t.Errorf("the old secret within the memo's seconds: %d", got)
+	}
+	e.clk.Add(6 * time.Second)
+	if got := issue(c); got != http.StatusUnauthorized {
+		t.Errorf("the old secret after the memo's seconds: %d", got)
+	}
+	if got := issue(fresh); got != http.StatusOK {
+		t.Errorf("the new secret later: %d", got)
+	}
+}
+
+// TestARememberedJWTIsStillCheckedForRevocationAndExpiry: introspection
+// remembers a JWT's verified claims, and still answers inactive once it
+// is revoked or expired.
+func TestARememberedJWTIsStillCheckedForRevocationAndExpiry(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t, e.a, clients.CreateInput{AccessTokenTTL: 60})
+	rs := e.client(t, e.a, clients.CreateInput{})
+	tok := func() string {
+		a := e.do(t, request{path: "/t/acme/oauth2/token", basic: &c,
+			form: form("grant_type", "client_credentials")})
+		return a.body["access_token"].(string)
+	}
+	revoked, expiring := tok(), tok()
+	for _, tk := range []string{revoked, expiring} {
+		for range 2 { // the second answer comes from the memo
+			if got := e.introspect(t, "acme", rs, tk); got["active"] != true {
+				t.Fatalf("introspection = %v", got)
+			}
+		}
+	}
+	if a := e.do(t, request{path: "/t/acme/oauth2/revoke", basic: &c,
+		form: form("token", revoked)}); a.status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", a.status, a.raw)
+	}
+	if got := e.introspect(t, "acme", rs, revoked); got["active"] != false {
+		t.Errorf("a remembered, revoked JWT introspects as %v", got)
+	}
+	e.clk.Add(61 * time.Second)
+	if got := e.introspect(t, "acme", rs, expiring); got["active"] != false {
+		t.Errorf("a remembered, expired JWT introspects as %v", got)
+	}
+}
