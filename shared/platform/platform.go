@@ -27,6 +27,7 @@ import (
 	"github.com/wardhq/ward/shared/messaging/templates"
 	"github.com/wardhq/ward/shared/mfa"
 	"github.com/wardhq/ward/shared/oauth"
+	"github.com/wardhq/ward/shared/oauth/keys"
 	"github.com/wardhq/ward/shared/store"
 )
 
@@ -59,6 +60,10 @@ type Platform struct {
 	// OAuthKey seals the tenants' signing keys (see oauthKey); nil when
 	// this binary hosts no oauth function or has no key.
 	OAuthKey []byte
+	// OAuthDataKeys wraps the tenants' data keys with AWS KMS (see
+	// oauthDataKeys); nil when this binary hosts no oauth function or
+	// WARD_OAUTH_KMS_KEY_ID is not set.
+	OAuthDataKeys keys.DataKeys
 }
 
 // Open opens the store and the cache that cfg names and registers, in an
@@ -116,6 +121,10 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, host []W
 			p.Close()
 			return nil, fmt.Errorf("oauth key: %w", err)
 		}
+		if p.OAuthDataKeys, err = oauthDataKeys(cfg); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("oauth kms: %w", err)
+		}
 	}
 
 	p.Local = invoke.NewLocal()
@@ -165,11 +174,17 @@ func mfaKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
 }
 
 // oauthKey is the key that seals the private parts of the tenants'
-// signing keys: WARD_OAUTH_KEY, or with the embedded store a key kept in
-// oauth.key. With ScyllaDB and no key, no signing key can be made or used.
+// signing keys (unless KMS does) and opaque access tokens:
+// WARD_OAUTH_KEY, or with the embedded store a key kept in oauth.key.
+// With ScyllaDB and no key, signing keys need KMS and opaque access
+// tokens are unavailable.
 func oauthKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
-	return masterKey(cfg, log, cfg.OAuthKey, "oauth.key",
-		"WARD_OAUTH_KEY is not set: OAuth and OpenID Connect signing keys are unavailable")
+	warning := "WARD_OAUTH_KEY is not set: OAuth and OpenID Connect signing keys are unavailable"
+	if cfg.OAuthKMSKeyID != "" {
+		warning = "WARD_OAUTH_KEY is not set: opaque access tokens are unavailable, and " +
+			"signing keys sealed under it before KMS was configured do not open"
+	}
+	return masterKey(cfg, log, cfg.OAuthKey, "oauth.key", warning)
 }
 
 // masterKey is a 32-byte key that seals secrets in the store: the

@@ -166,7 +166,8 @@ func OAuth() Wiring {
 		Companions: []func() Wiring{Clients, Sessions, Users, Issuers},
 		Build: func(p *Platform) *function.Function {
 			return oauth.Function(oauth.Deps{Store: p.Store, Cache: p.Cache, Key: p.OAuthKey,
-				Invoker: lateInvoker{p}, PublicURL: p.Config.PublicURL, Log: p.Log})
+				DataKeys: p.OAuthDataKeys,
+				Invoker:  lateInvoker{p}, PublicURL: p.Config.PublicURL, Log: p.Log})
 		}}
 }
 
