@@ -121,9 +121,15 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, host []W
 			p.Close()
 			return nil, fmt.Errorf("oauth key: %w", err)
 		}
-		if p.OAuthDataKeys, err = oauthDataKeys(cfg); err != nil {
+	}
+
+	for _, w := range hosted {
+		if w.Prepare == nil {
+			continue
+		}
+		if err := w.Prepare(p); err != nil {
 			p.Close()
-			return nil, fmt.Errorf("oauth kms: %w", err)
+			return nil, fmt.Errorf("%s: %w", w.Name, err)
 		}
 	}
 
