@@ -264,9 +264,13 @@ func keySetBad(t *testing.T, e *env) {
 			k.Sealing = store.SealedKMS
 			return k
 		}()),
-		"unknown sealing": newKeySet(tn.ID, func() store.SigningKey { k := active(); k.Sealing = "rot13"; return k }()),
-		"bad key ID":      newKeySet(tn.ID, func() store.SigningKey { k := active(); k.ID = "key-1"; return k }()),
-		"bad tenant ID":   newKeySet("acme"),
+		"unknown sealing": newKeySet(tn.ID, func() store.SigningKey {
+			k := active()
+			k.Sealing = "rot13"
+			return k
+		}()),
+		"bad key ID":    newKeySet(tn.ID, func() store.SigningKey { k := active(); k.ID = "key-1"; return k }()),
+		"bad tenant ID": newKeySet("acme"),
 	}
 	many := newKeySet(tn.ID)
 	for range store.MaxSigningKeys {
