@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # `make test`: every test of Ward, against real servers. Installs what is
 # missing (Redis from Debian, Cassandra 5 from Maven Central, the AWS Lambda
-# runtime emulator and Mailpit from the Go module proxy, cfn-lint and the
-# SAM CLI from PyPI, ldap-utils and Chromium from Debian, the browser
-# tests' npm packages), starts
-# Cassandra and Redis on ports of their own, runs the tests with the race
-# detector, and stops the servers whatever happens.
+# runtime emulator, Mailpit and Local KMS from the Go module proxy, cfn-lint
+# and the SAM CLI from PyPI, ldap-utils and Chromium from Debian, the
+# browser tests' npm packages), starts Cassandra, Redis and Local KMS on
+# ports of their own, runs the tests with the race detector, and stops the
+# servers whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export WARD_TEST_CACHE_DIR=${WARD_TEST_CACHE_DIR:-$HOME/.cache/ward}
 export CASSANDRA_PORT=${CASSANDRA_PORT:-19042}
 export REDIS_PORT=${REDIS_PORT:-16379}
+export KMS_PORT=${KMS_PORT:-14599}
 export WARD_TEST_CASSANDRA_HOSTS=127.0.0.1:$CASSANDRA_PORT
 export WARD_TEST_REDIS_ADDR=127.0.0.1:$REDIS_PORT
+export WARD_TEST_KMS_ENDPOINT=http://127.0.0.1:$KMS_PORT
 export GOFLAGS=${GOFLAGS:-}
 
 step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
@@ -24,6 +26,7 @@ cleanup() {
   [ -n "$cassandra_pid" ] && kill "$cassandra_pid" 2>/dev/null || true
   .ci/cassandra.sh stop >/dev/null 2>&1 || true
   .ci/redis.sh stop >/dev/null 2>&1 || true
+  .ci/kms.sh stop >/dev/null 2>&1 || true
   exit $status
 }
 trap cleanup EXIT
@@ -50,6 +53,9 @@ go mod download
 go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 go install github.com/axllent/mailpit@v1.33.1
 export PATH="$(go env GOPATH)/bin:$PATH"
+# Local KMS, an AWS KMS stand-in for shared/oauth/keys/kmskeys.
+.ci/kms.sh install
+.ci/kms.sh start
 # The hosted pages' browser tests (e2e/browser_test.go): playwright-core
 # drives the Chromium installed above.
 (cd e2e/browser && npm ci --no-audit --no-fund --silent)

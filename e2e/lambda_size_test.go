@@ -151,12 +151,17 @@ func TestLambdaBootstrapsFindNoMethodsByName(t *testing.T) {
 // device grant, token exchange, consent, logout, private_key_jwt and
 // dynamic registration) to 20.84 MB, once its few HTML pages were
 // written without html/template (whose executor keeps every exported
-// method: the facade had jumped to 39 MB). This
+// method: the facade had jumped to 39 MB). The process memos of
+// authenticated clients and verified JWTs took it to 21.23 MB, and AWS
+// KMS envelope encryption of the signing keys (the SDK's KMS client,
+// kept at v1.60.0, before schema-based serialization: v1.63.0 added
+// 0.66 MB, v1.60.0 adds 0.26 MB) to 21.50 MB, hence 22 MB; only the
+// binaries that host the oauth function link the client. This
 // budget is a guard against unnoticed growth, not a goal, and moves only
 // with a reason written here; the known way back under 15 MB for the
 // facade is to route the heaviest services to their own deployments by
 // default instead of hosting them.
-const maxBootstrapBytes = 21_000_000
+const maxBootstrapBytes = 22_000_000
 
 // TestLambdaBootstrapsFitTheBudget builds every deployable as
 // infra/lambda/build.sh does and checks each against maxBootstrapBytes.

@@ -30,6 +30,17 @@ type Settings struct {
 	Credentials aws.CredentialsProvider
 }
 
+// Endpoint is the endpoint override for a service, as the SDKs read it:
+// AWS_ENDPOINT_URL_<SERVICE> (the service's ID in upper case, spaces as
+// underscores: "KMS"), else AWS_ENDPOINT_URL; empty for the service's
+// usual regional endpoint. Set it for VPC endpoints or test servers.
+func Endpoint(service string) string {
+	if v := os.Getenv("AWS_ENDPOINT_URL_" + service); v != "" {
+		return v
+	}
+	return os.Getenv("AWS_ENDPOINT_URL")
+}
+
 // FromEnv reads the settings from the process environment; what names the
 // error when the region is missing ("lambda transport", "ses"...).
 func FromEnv(what string) (Settings, error) {

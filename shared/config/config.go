@@ -72,6 +72,13 @@ type Config struct {
 	// generated key in a file of its data directory (package platform);
 	// elsewhere no signing key can be made or used.
 	OAuthKey []byte
+	// OAuthKMSKeyID, when set, names the AWS KMS key (key ID, key ARN,
+	// alias name or alias ARN of a symmetric key) that wraps each
+	// tenant's data key, under which new signing keys are sealed instead
+	// of under OAuthKey (package oauth/keys). WARD_OAUTH_KMS_KEY_ID; KMS
+	// is reached with the AWS settings of package awsx (AWS_REGION,
+	// AWS_ENDPOINT_URL_KMS).
+	OAuthKMSKeyID string
 }
 
 // Messaging configures the senders of email, SMS and voice messages.
@@ -132,7 +139,8 @@ var known = map[string]bool{
 	"WARD_BOOTSTRAP_TOKEN": true, "WARD_INVOKE_KEY": true,
 	"WARD_LOG_LEVEL": true, "WARD_LOG_FORMAT": true, "WARD_SHUTDOWN_TIMEOUT": true,
 	"WARD_GRAPHIQL": true, "WARD_PUBLIC_URL": true, "WARD_MFA_KEY": true, "WARD_OAUTH_KEY": true,
-	"WARD_EMAIL": true, "WARD_EMAIL_FROM": true, "WARD_SMTP_HOST": true, "WARD_SMTP_PORT": true,
+	"WARD_OAUTH_KMS_KEY_ID": true,
+	"WARD_EMAIL":            true, "WARD_EMAIL_FROM": true, "WARD_SMTP_HOST": true, "WARD_SMTP_PORT": true,
 	"WARD_SMTP_USERNAME": true, "WARD_SMTP_PASSWORD": true, "WARD_SMTP_IMPLICIT_TLS": true,
 	"WARD_SES_CONFIGURATION_SET": true, "WARD_SMS": true, "WARD_SNS_SENDER_ID": true,
 }
@@ -263,6 +271,10 @@ func FromEnv(base Config, environ []string) (Config, error) {
 	}
 	masterKey("WARD_MFA_KEY", &c.MFAKey)
 	masterKey("WARD_OAUTH_KEY", &c.OAuthKey)
+	str("WARD_OAUTH_KMS_KEY_ID", &c.OAuthKMSKeyID)
+	if id := c.OAuthKMSKeyID; len(id) > 2048 || strings.ContainsAny(id, " \t\r\n") {
+		bad("WARD_OAUTH_KMS_KEY_ID", "must be a KMS key ID, key ARN or alias")
+	}
 	if v, ok := env["WARD_LOG_LEVEL"]; ok {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			bad("WARD_LOG_LEVEL", "must be debug, info, warn or error")

@@ -59,6 +59,7 @@ func TestFromEnvRefusesBadSettings(t *testing.T) {
 		{"an MFA key that is not hex", "WARD_MFA_KEY=" + strings.Repeat("zz", 32), "WARD_MFA_KEY"},
 		{"a long OAuth key", "WARD_OAUTH_KEY=" + strings.Repeat("ab", 33), "WARD_OAUTH_KEY"},
 		{"an OAuth key that is not hex", "WARD_OAUTH_KEY=" + strings.Repeat("zz", 32), "WARD_OAUTH_KEY"},
+		{"a KMS key ID with spaces", "WARD_OAUTH_KMS_KEY_ID=alias/ward keys", "WARD_OAUTH_KMS_KEY_ID"},
 		{"an HTTP transport without a key", "WARD_INVOKE_USERS=http://users.internal", "WARD_INVOKE_USERS"},
 		{"a bad transport", "WARD_INVOKE_USERS=ftp://x", "WARD_INVOKE_USERS"},
 		{"a bad duration", "WARD_SHUTDOWN_TIMEOUT=-1s", "WARD_SHUTDOWN_TIMEOUT"},
@@ -151,5 +152,16 @@ func TestFromEnvReadsTheOAuthKeyApartFromTheMFAKey(t *testing.T) {
 	}
 	if c.MFAKey != nil {
 		t.Errorf("MFA key = %x, want none: the OAuth key is another key", c.MFAKey)
+	}
+}
+
+func TestFromEnvReadsTheOAuthKMSKeyID(t *testing.T) {
+	c, err := FromEnv(Defaults(), []string{"WARD_OAUTH_KMS_KEY_ID=alias/ward-oauth"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OAuthKMSKeyID != "alias/ward-oauth" || c.OAuthKey != nil {
+		t.Errorf("KMS key ID %q, master key %x; want alias/ward-oauth and none",
+			c.OAuthKMSKeyID, c.OAuthKey)
 	}
 }

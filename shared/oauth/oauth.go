@@ -129,8 +129,13 @@ import (
 type Deps struct {
 	Store store.Store
 	// Key is the 32-byte master key that seals signing keys
-	// (WARD_OAUTH_KEY); nil: nothing can be signed (see oauth/keys).
+	// (WARD_OAUTH_KEY) and opaque access tokens; nil: neither, unless
+	// DataKeys seals signing keys (see oauth/keys).
 	Key []byte
+	// DataKeys, when set, wraps per-tenant data keys (AWS KMS) that seal
+	// new signing keys instead of Key (keys.Options.DataKeys). Opaque
+	// access tokens still need Key.
+	DataKeys keys.DataKeys
 	// PublicURL is the base of every issuer (WARD_PUBLIC_URL); empty: the
 	// base of each request (its Host, and https when it came over TLS).
 	PublicURL string
@@ -181,7 +186,7 @@ func newService(d Deps) (*service, error) {
 		return nil, errors.New("the key overlap must outlast the longest access token (an hour)")
 	}
 	m, err := keys.New(d.Store.SigningKeys(), d.Key, keys.Options{Overlap: d.Overlap,
-		Now: s.now, Log: s.log})
+		Now: s.now, Log: s.log, DataKeys: d.DataKeys})
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,10 @@ import (
 // The sealing key is derived from the master key (WARD_OAUTH_KEY) with
 // HKDF-SHA256; random 24-byte nonces never repeat in practice, however
 // many tokens are sealed. Changing the master key makes every opaque
-// token unreadable, as it makes every signing key unusable.
+// token unreadable, as it makes every signing key it sealed unusable.
+// KMS (WARD_OAUTH_KMS_KEY_ID) seals signing keys only: without the master
+// key, opaque tokens are unavailable even where KMS is configured, a
+// choice kept simple on purpose (docs/oauth.md, "Private keys at rest").
 const (
 	opaqueKeyInfo = "ward oauth opaque access token v1"
 	// maxOpaqueTokenBytes bounds a presented opaque token before it is

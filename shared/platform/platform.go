@@ -27,6 +27,7 @@ import (
 	"github.com/wardhq/ward/shared/messaging/templates"
 	"github.com/wardhq/ward/shared/mfa"
 	"github.com/wardhq/ward/shared/oauth"
+	"github.com/wardhq/ward/shared/oauth/keys"
 	"github.com/wardhq/ward/shared/store"
 )
 
@@ -59,6 +60,10 @@ type Platform struct {
 	// OAuthKey seals the tenants' signing keys (see oauthKey); nil when
 	// this binary hosts no oauth function or has no key.
 	OAuthKey []byte
+	// OAuthDataKeys wraps the tenants' data keys with AWS KMS (see
+	// oauthDataKeys); nil when this binary hosts no oauth function or
+	// WARD_OAUTH_KMS_KEY_ID is not set.
+	OAuthDataKeys keys.DataKeys
 }
 
 // Open opens the store and the cache that cfg names and registers, in an
@@ -118,6 +123,16 @@ func OpenWith(ctx context.Context, cfg config.Config, log *slog.Logger, host []W
 		}
 	}
 
+	for _, w := range hosted {
+		if w.Prepare == nil {
+			continue
+		}
+		if err := w.Prepare(p); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("%s: %w", w.Name, err)
+		}
+	}
+
 	p.Local = invoke.NewLocal()
 	p.Local.OnFault = func(ctx context.Context, fn, op string, err error) {
 		log.ErrorContext(ctx, "operation failed", "function", fn, "op", op,
@@ -165,11 +180,17 @@ func mfaKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
 }
 
 // oauthKey is the key that seals the private parts of the tenants'
-// signing keys: WARD_OAUTH_KEY, or with the embedded store a key kept in
-// oauth.key. With ScyllaDB and no key, no signing key can be made or used.
+// signing keys (unless KMS does) and opaque access tokens:
+// WARD_OAUTH_KEY, or with the embedded store a key kept in oauth.key.
+// With ScyllaDB and no key, signing keys need KMS and opaque access
+// tokens are unavailable.
 func oauthKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
-	return masterKey(cfg, log, cfg.OAuthKey, "oauth.key",
-		"WARD_OAUTH_KEY is not set: OAuth and OpenID Connect signing keys are unavailable")
+	warning := "WARD_OAUTH_KEY is not set: OAuth and OpenID Connect signing keys are unavailable"
+	if cfg.OAuthKMSKeyID != "" {
+		warning = "WARD_OAUTH_KEY is not set: opaque access tokens are unavailable, and " +
+			"signing keys sealed under it before KMS was configured do not open"
+	}
+	return masterKey(cfg, log, cfg.OAuthKey, "oauth.key", warning)
 }
 
 // masterKey is a 32-byte key that seals secrets in the store: the

@@ -32,8 +32,14 @@ import (
 // and no others: a table of every constructor would put every domain
 // into every binary.
 type Wiring struct {
-	Name       string
-	Build      func(p *Platform) *function.Function
+	Name  string
+	Build func(p *Platform) *function.Function
+	// Prepare, when set, readies what Build needs and may fail (a client of
+	// an outside service, say); it runs once, before any Build, and an
+	// error stops the binary at start-up. Being reached only through its
+	// wiring, what it links stays out of the binaries that do not host
+	// the function.
+	Prepare    func(p *Platform) error
 	Companions []func() Wiring
 }
 
@@ -164,9 +170,14 @@ func AppState() Wiring {
 func OAuth() Wiring {
 	return Wiring{Name: oauth.FunctionName,
 		Companions: []func() Wiring{Clients, Sessions, Users, Issuers},
+		Prepare: func(p *Platform) (err error) {
+			p.OAuthDataKeys, err = oauthDataKeys(p.Config)
+			return err
+		},
 		Build: func(p *Platform) *function.Function {
 			return oauth.Function(oauth.Deps{Store: p.Store, Cache: p.Cache, Key: p.OAuthKey,
-				Invoker: lateInvoker{p}, PublicURL: p.Config.PublicURL, Log: p.Log})
+				DataKeys: p.OAuthDataKeys,
+				Invoker:  lateInvoker{p}, PublicURL: p.Config.PublicURL, Log: p.Log})
 		}}
 }
 

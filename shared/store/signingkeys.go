@@ -26,8 +26,8 @@ const (
 
 // SigningKey is one signing key of a tenant's OAuth 2.0 / OpenID Connect
 // issuer. The private key is never kept in the clear: PrivateKey holds it
-// sealed by the oauth/keys package under a master key the store never
-// sees.
+// sealed by the oauth/keys package under a key the store never sees,
+// which Sealing names.
 type SigningKey struct {
 	// ID is the key's "kid", a version-7 UUID.
 	ID string `json:"id"`
@@ -44,26 +44,46 @@ type SigningKey struct {
 	PublicJWK string `json:"publicJwk"`
 	// PrivateKey is the private key, sealed (AES-256-GCM, see oauth/keys).
 	PrivateKey []byte `json:"privateKey"`
+	// Sealing says which key sealed PrivateKey: SealedLocal (the master
+	// key; also what an empty value, written before Sealing existed,
+	// means) or SealedKMS (the set's DataKey).
+	Sealing string `json:"sealing,omitempty"`
 }
+
+// How a private key is sealed (SigningKey.Sealing).
+const (
+	// SealedLocal: under the master key (WARD_OAUTH_KEY) itself.
+	SealedLocal = "local"
+	// SealedKMS: under the tenant's data key, which KMS wraps
+	// (SigningKeySet.DataKey).
+	SealedKMS = "kms"
+)
 
 // SigningKeySet is one tenant's signing keys: exactly one ACTIVE key and
 // the RETIRING keys of earlier rotations. It is one record, written at
 // once by compare-and-swap on Version, so a rotation (new key ACTIVE, old
 // key RETIRING) is atomic.
 type SigningKeySet struct {
-	TenantID  string       `json:"tenantId"`
-	Keys      []SigningKey `json:"keys"`
-	UpdatedAt time.Time    `json:"updatedAt"`
-	Version   int64        `json:"version"`
+	TenantID string       `json:"tenantId"`
+	Keys     []SigningKey `json:"keys"`
+	// DataKey is the tenant's data key as KMS wrapped it (its ciphertext
+	// blob, bound to the tenant by an encryption context), never in the
+	// clear; nil until a key of the set is sealed with KMS. Every key
+	// sealed SealedKMS needs it.
+	DataKey   []byte    `json:"dataKey,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Version   int64     `json:"version"`
 }
 
 // Bounds of signing keys, checked by the store.
 const (
 	// MaxSigningKeys bounds one tenant's set: the active key and the
 	// keys still in their overlap.
-	MaxSigningKeys      = 8
-	MaxPublicJWKBytes   = 4 << 10
-	MaxSealedKeyBytes   = 8 << 10
+	MaxSigningKeys    = 8
+	MaxPublicJWKBytes = 4 << 10
+	MaxSealedKeyBytes = 8 << 10
+	// MaxDataKeyBytes is the largest ciphertext blob KMS returns.
+	MaxDataKeyBytes     = 6144
 	SigningAlgorithmES  = "ES256"
 	SigningAlgorithmRSA = "RS256"
 )
@@ -91,11 +111,15 @@ type SigningKeys interface {
 
 // Check checks the rules the store keeps: 1 to MaxSigningKeys keys with
 // distinct IDs, exactly one ACTIVE, RETIRING keys with a RetireAfter,
-// known algorithms and states, and bounded, non-empty key material. IDs
-// are the backend's to check.
+// known algorithms, states and sealings, bounded, non-empty key material,
+// and a DataKey (bounded) wherever a key is sealed with KMS. IDs are the
+// backend's to check.
 func (s SigningKeySet) Check() error {
 	if len(s.Keys) == 0 || len(s.Keys) > MaxSigningKeys {
 		return errs.Invalid("keys", "must hold 1 to %d keys", MaxSigningKeys)
+	}
+	if len(s.DataKey) > MaxDataKeyBytes {
+		return errs.Invalid("dataKey", "must be at most %d bytes", MaxDataKeyBytes)
 	}
 	active := 0
 	for i, k := range s.Keys {
@@ -116,6 +140,15 @@ func (s SigningKeySet) Check() error {
 			}
 		default:
 			return errs.Invalid("state", "must be ACTIVE or RETIRING")
+		}
+		switch k.Sealing {
+		case "", SealedLocal:
+		case SealedKMS:
+			if len(s.DataKey) == 0 {
+				return errs.Invalid("dataKey", "a key sealed with KMS needs the set's data key")
+			}
+		default:
+			return errs.Invalid("sealing", "must be local or kms")
 		}
 		switch {
 		case k.PublicJWK == "" || len(k.PublicJWK) > MaxPublicJWKBytes ||
@@ -163,6 +196,7 @@ func (s SigningKeySet) Normal() SigningKeySet {
 	}
 	out := s
 	out.UpdatedAt = ms(s.UpdatedAt)
+	out.DataKey = slices.Clone(s.DataKey)
 	out.Keys = make([]SigningKey, len(s.Keys))
 	for i, k := range s.Keys {
 		k.CreatedAt, k.ActivatedAt, k.RetireAfter = ms(k.CreatedAt), ms(k.ActivatedAt),

@@ -19,13 +19,30 @@
 //
 // # Private keys at rest
 //
-// Private keys (PKCS #8) are sealed with AES-256-GCM under a 32-byte
-// master key (WARD_OAUTH_KEY), bound to their tenant, key ID and
-// algorithm as additional data, and stored only sealed; the store never
-// sees the master key. Without a master key nothing can be signed or made
-// (UNAVAILABLE), but the key set of existing keys is still served. A
-// private key that does not open (another master key, a record moved
-// elsewhere) is an INTERNAL error whose cause is ErrKeyDoesNotOpen.
+// Private keys (PKCS #8) are sealed with AES-256-GCM, bound to their
+// tenant, key ID and algorithm as additional data, and stored only
+// sealed. The key that seals them is one of two key encryptions, chosen
+// at configuration:
+//
+//   - local: the 32-byte master key (WARD_OAUTH_KEY) itself;
+//   - kms: a data key of the tenant's own, made by a key management
+//     service (Options.DataKeys, AWS KMS in production) and stored only as
+//     the service wrapped it, beside the tenant's keys
+//     (store.SigningKeySet.DataKey). The service binds the wrapped key to
+//     the tenant; it is unwrapped once per process and tenant and kept in
+//     process memory.
+//
+// Each key records which one sealed it (store.SigningKey.Sealing). New
+// keys are sealed with kms when it is configured, else with local; a key
+// opens with whichever sealed it, so with both configured the keys sealed
+// under the master key before KMS was configured keep signing until they
+// are rotated out. Nothing re-seals existing keys: rotating every tenant
+// once is the migration. The store never sees the master key nor a data
+// key in the clear. Without either key encryption nothing can be signed
+// or made (UNAVAILABLE), but the key set of existing keys is still
+// served. A private key that does not open (another master key, a record
+// moved elsewhere, a data key KMS refuses) is an INTERNAL error whose
+// cause is ErrKeyDoesNotOpen; an unreachable KMS is UNAVAILABLE.
 //
 // # Caching
 //
@@ -35,16 +52,18 @@
 // then this process signs with the previous key, which the overlap keeps
 // valid.
 //
-// Known shortcomings: envelope encryption with AWS KMS (a data key per
-// tenant, wrapped by KMS) is not done; the master key is the only key
-// encryption key, and changing it needs every sealed key re-sealed, for
-// which there is no tool yet. A new key is published at the moment it
+// Known shortcomings: a tenant's data key is made once and never
+// rotated (rotating the KMS key itself is KMS's business and needs
+// nothing here); changing the master key, or moving from it to KMS, takes
+// a rotation of every tenant's keys and the overlap's wait, for which
+// there is no tool yet. A new key is published at the moment it
 // starts signing (no pre-published NEXT key), so a relying party holding
 // a cached key set must fetch it again on an unknown "kid", as OpenID
 // Connect Core section 10.1.1 expects it to.
 package keys
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -89,15 +108,21 @@ type Options struct {
 	Overlap time.Duration    // zero: DefaultOverlap
 	Now     func() time.Time // nil: time.Now
 	Log     *slog.Logger     // nil: slog.Default()
+	// DataKeys, when set, seals new keys under per-tenant data keys it
+	// wraps (the kms key encryption); nil: the master key seals them.
+	DataKeys DataKeys
 }
 
 // Manager keeps the tenants' signing keys. It is safe for concurrent use.
 type Manager struct {
-	st      store.SigningKeys
-	sealer  *sealer // nil without a master key
-	overlap time.Duration
-	now     func() time.Time
-	log     *slog.Logger
+	st store.SigningKeys
+	// encs are the configured key encryptions by kind, sealWith the one
+	// that seals new keys (nil: none is configured).
+	encs     map[string]keyEncryption
+	sealWith keyEncryption
+	overlap  time.Duration
+	now      func() time.Time
+	log      *slog.Logger
 
 	mu      sync.Mutex
 	sets    map[string]cachedSet // tenant ID → set
@@ -116,17 +141,22 @@ type signer struct {
 }
 
 // New returns a Manager over st. master is the 32-byte master key, or nil
-// when none is configured (see the package comment).
+// when none is configured; o.DataKeys configures KMS (see the package
+// comment).
 func New(st store.SigningKeys, master []byte, o Options) (*Manager, error) {
 	m := &Manager{st: st, overlap: o.Overlap, now: o.Now, log: o.Log,
-		sets: map[string]cachedSet{}, signers: map[string]signer{},
-		public: map[string]jwk.Key{}}
+		encs: map[string]keyEncryption{}, sets: map[string]cachedSet{},
+		signers: map[string]signer{}, public: map[string]jwk.Key{}}
 	if master != nil {
-		s, err := newSealer(master)
+		l, err := newLocal(master)
 		if err != nil {
 			return nil, err
 		}
-		m.sealer = s
+		m.encs[l.kind()], m.sealWith = l, l
+	}
+	if o.DataKeys != nil {
+		e := newEnvelope(o.DataKeys)
+		m.encs[e.kind()], m.sealWith = e, e
 	}
 	switch {
 	case m.overlap == 0:
@@ -143,9 +173,9 @@ func New(st store.SigningKeys, master []byte, o Options) (*Manager, error) {
 	return m, nil
 }
 
-func noMasterKey() error {
-	return errs.New(errs.Unavailable,
-		"signing keys are not available: no OAuth master key is configured (WARD_OAUTH_KEY)")
+func noKeyEncryption() error {
+	return errs.New(errs.Unavailable, "signing keys are not available: neither an OAuth "+
+		"master key (WARD_OAUTH_KEY) nor a KMS key (WARD_OAUTH_KMS_KEY_ID) is configured")
 }
 
 // Ensure returns the tenant's set, making its first key (DefaultAlgorithm)
@@ -156,16 +186,16 @@ func (m *Manager) Ensure(ctx context.Context, tenantID string) (store.SigningKey
 	if errs.CodeOf(err) != errs.NotFound {
 		return set, err
 	}
-	if m.sealer == nil {
-		return store.SigningKeySet{}, noMasterKey()
+	if m.sealWith == nil {
+		return store.SigningKeySet{}, noKeyEncryption()
 	}
 	now := m.now()
-	k, err := m.newKey(tenantID, DefaultAlgorithm, now)
+	k, dataKey, err := m.newKey(ctx, tenantID, DefaultAlgorithm, now, nil)
 	if err != nil {
 		return store.SigningKeySet{}, err
 	}
 	set, err = m.st.Create(ctx, store.SigningKeySet{TenantID: tenantID,
-		Keys: []store.SigningKey{k}, UpdatedAt: now})
+		Keys: []store.SigningKey{k}, DataKey: dataKey, UpdatedAt: now})
 	if errs.CodeOf(err) == errs.Conflict {
 		return m.reload(ctx, tenantID)
 	}
@@ -187,21 +217,53 @@ func (m *Manager) Rotate(ctx context.Context, tenantID, alg string) (store.Signi
 	if alg != store.SigningAlgorithmES && alg != store.SigningAlgorithmRSA {
 		return store.SigningKeySet{}, errs.Invalid("algorithm", "must be ES256 or RS256")
 	}
-	if m.sealer == nil {
-		return store.SigningKeySet{}, noMasterKey()
+	if m.sealWith == nil {
+		return store.SigningKeySet{}, noKeyEncryption()
+	}
+	// A new key is sealed before the compare-and-swap, under the data key
+	// the set holds as read; should another process give the set its
+	// first data key meanwhile, the key is sealed again under that one.
+	for range 3 {
+		set, err := m.rotate(ctx, tenantID, alg)
+		if !errors.Is(err, errDataKeyChanged) {
+			return set, err
+		}
+	}
+	return store.SigningKeySet{}, errs.New(errs.Conflict,
+		"signing keys changed concurrently; try again")
+}
+
+// errDataKeyChanged stops a rotation whose new key was sealed under
+// another data key than the one the set holds now.
+var errDataKeyChanged = errors.New("keys: the set's data key changed")
+
+func (m *Manager) rotate(ctx context.Context, tenantID, alg string) (store.SigningKeySet,
+	error) {
+	read, err := m.st.Get(ctx, tenantID)
+	if err != nil && errs.CodeOf(err) != errs.NotFound {
+		return store.SigningKeySet{}, err
 	}
 	now := m.now()
-	k, err := m.newKey(tenantID, alg, now)
+	k, dataKey, err := m.newKey(ctx, tenantID, alg, now, read.DataKey)
 	if err != nil {
 		return store.SigningKeySet{}, err
 	}
 	set, err := m.st.Update(ctx, tenantID, func(s store.SigningKeySet) (store.SigningKeySet,
 		error) {
+		if dataKey != nil {
+			if len(s.DataKey) > 0 && !bytes.Equal(s.DataKey, dataKey) {
+				return s, errDataKeyChanged
+			}
+			s.DataKey = dataKey
+		}
 		return rotated(s, k, now, m.overlap)
 	})
 	if errs.CodeOf(err) == errs.NotFound {
 		set, err = m.st.Create(ctx, store.SigningKeySet{TenantID: tenantID,
-			Keys: []store.SigningKey{k}, UpdatedAt: now})
+			Keys: []store.SigningKey{k}, DataKey: dataKey, UpdatedAt: now})
+		if errs.CodeOf(err) == errs.Conflict {
+			return store.SigningKeySet{}, errDataKeyChanged // created meanwhile: again
+		}
 	}
 	if err != nil {
 		return store.SigningKeySet{}, err
@@ -233,11 +295,18 @@ func rotated(s store.SigningKeySet, k store.SigningKey, now time.Time,
 	return s, nil
 }
 
-// newKey makes a key pair and seals its private half.
-func (m *Manager) newKey(tenantID, alg string, now time.Time) (store.SigningKey, error) {
+// newKey makes a key pair and seals its private half with the key
+// encryption that seals new keys. dataKey is the set's wrapped data key
+// (nil: none yet); the returned one is what the set must hold (nil: no
+// need).
+func (m *Manager) newKey(ctx context.Context, tenantID, alg string, now time.Time,
+	dataKey []byte) (store.SigningKey, []byte, error) {
+	aead, dataKey, err := m.sealWith.fresh(ctx, tenantID, dataKey)
+	if err != nil {
+		return store.SigningKey{}, nil, err
+	}
 	kid := uuid.Must(uuid.NewV7()).String()
 	var priv crypto.Signer
-	var err error
 	switch alg {
 	case store.SigningAlgorithmRSA:
 		priv, err = rsa.GenerateKey(rand.Reader, rsaBits)
@@ -245,21 +314,22 @@ func (m *Manager) newKey(tenantID, alg string, now time.Time) (store.SigningKey,
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
 	if err != nil {
-		return store.SigningKey{}, errs.Wrap(errs.Internal, err, "internal error")
+		return store.SigningKey{}, nil, errs.Wrap(errs.Internal, err, "internal error")
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
-		return store.SigningKey{}, errs.Wrap(errs.Internal, err, "internal error")
+		return store.SigningKey{}, nil, errs.Wrap(errs.Internal, err, "internal error")
 	}
 	pub, err := publicJWK(priv.Public(), kid, alg)
 	if err != nil {
-		return store.SigningKey{}, errs.Wrap(errs.Internal, err, "internal error")
+		return store.SigningKey{}, nil, errs.Wrap(errs.Internal, err, "internal error")
 	}
 	return store.SigningKey{
 		ID: kid, Algorithm: alg, State: store.SigningKeyActive, CreatedAt: now, ActivatedAt: now,
 		PublicJWK:  pub,
-		PrivateKey: m.sealer.seal(der, sealedAD(tenantID, kid, alg)),
-	}, nil
+		PrivateKey: seal(aead, der, sealedAD(tenantID, kid, alg)),
+		Sealing:    m.sealWith.kind(),
+	}, dataKey, nil
 }
 
 // publicJWK is the published form of a public key: kid, alg and use=sig.
@@ -297,7 +367,7 @@ func (m *Manager) Sign(ctx context.Context, tenantID string, payload []byte, typ
 	if !ok {
 		return "", errs.New(errs.Internal, "the tenant's signing keys have no active key")
 	}
-	s, err := m.signer(tenantID, k)
+	s, err := m.signer(ctx, tenantID, set.DataKey, k)
 	if err != nil {
 		return "", err
 	}
@@ -317,8 +387,10 @@ func (m *Manager) Sign(ctx context.Context, tenantID string, payload []byte, typ
 	return string(out), nil
 }
 
-// signer opens the key's private half, once per process.
-func (m *Manager) signer(tenantID string, k store.SigningKey) (signer, error) {
+// signer opens the key's private half, once per process, with the key
+// encryption that sealed it; dataKey is its set's wrapped data key.
+func (m *Manager) signer(ctx context.Context, tenantID string, dataKey []byte,
+	k store.SigningKey) (signer, error) {
 	id := tenantID + "/" + k.ID
 	m.mu.Lock()
 	s, ok := m.signers[id]
@@ -326,10 +398,21 @@ func (m *Manager) signer(tenantID string, k store.SigningKey) (signer, error) {
 	if ok {
 		return s, nil
 	}
-	if m.sealer == nil {
-		return signer{}, noMasterKey()
+	kind := k.Sealing
+	if kind == "" {
+		kind = store.SealedLocal // sealed before keys said how
 	}
-	der, err := m.sealer.open(k.PrivateKey, sealedAD(tenantID, k.ID, k.Algorithm))
+	enc, ok := m.encs[kind]
+	if !ok {
+		return signer{}, notConfigured(kind)
+	}
+	aead, err := enc.open(ctx, tenantID, dataKey)
+	if err != nil {
+		m.log.Error("keys: a signing key's data key does not open", "tenant", tenantID,
+			"kid", k.ID, "error", err)
+		return signer{}, err
+	}
+	der, err := open(aead, k.PrivateKey, sealedAD(tenantID, k.ID, k.Algorithm), what(kind))
 	if err != nil {
 		m.log.Error("keys: a signing key does not open", "tenant", tenantID, "kid", k.ID)
 		return signer{}, err
@@ -351,6 +434,25 @@ func (m *Manager) signer(tenantID string, k store.SigningKey) (signer, error) {
 	m.signers[id] = s
 	m.mu.Unlock()
 	return s, nil
+}
+
+// notConfigured is the error of a key sealed by a key encryption this
+// process is not configured with.
+func notConfigured(kind string) error {
+	if kind == store.SealedKMS {
+		return errs.New(errs.Unavailable, "a signing key is sealed with KMS, "+
+			"which is not configured (WARD_OAUTH_KMS_KEY_ID)")
+	}
+	return errs.New(errs.Unavailable, "a signing key is sealed under the OAuth master key, "+
+		"which is not configured (WARD_OAUTH_KEY)")
+}
+
+// what names the key of a key encryption in errors.
+func what(kind string) string {
+	if kind == store.SealedKMS {
+		return "the tenant's data key (WARD_OAUTH_KMS_KEY_ID)"
+	}
+	return "this master key (WARD_OAUTH_KEY)"
 }
 
 func fits(key crypto.Signer, alg string) bool {

@@ -51,6 +51,11 @@ func keySetCreateGet(t *testing.T, e *env) {
 
 	in := newKeySet(tn.ID, newSigningKey(store.SigningKeyActive, store.SigningAlgorithmRSA),
 		newSigningKey(store.SigningKeyRetiring, store.SigningAlgorithmES))
+	// The active key sealed under a KMS-wrapped data key, the retiring
+	// one under the master key: a set may hold both.
+	in.Keys[0].Sealing = store.SealedKMS
+	in.Keys[1].Sealing = store.SealedLocal
+	in.DataKey = []byte{0x01, 0x02, 0x03, 0xfe, 0xff}
 	got, err := sk.Create(ctx(t), in)
 	mustOK(t, "create", err)
 
@@ -72,6 +77,10 @@ func keySetCreateGet(t *testing.T, e *env) {
 	}
 	if !bytes.Equal(read.Keys[0].PrivateKey, in.Keys[0].PrivateKey) {
 		t.Errorf("sealed bytes = %x, want %x", read.Keys[0].PrivateKey, in.Keys[0].PrivateKey)
+	}
+	if !bytes.Equal(read.DataKey, in.DataKey) || read.Keys[0].Sealing != store.SealedKMS {
+		t.Errorf("data key %x, sealing %q; want %x, %q", read.DataKey, read.Keys[0].Sealing,
+			in.DataKey, store.SealedKMS)
 	}
 }
 
@@ -250,6 +259,16 @@ func keySetBad(t *testing.T, e *env) {
 			k.PrivateKey = make([]byte, store.MaxSealedKeyBytes+1)
 			return k
 		}()),
+		"KMS sealing without a data key": newKeySet(tn.ID, func() store.SigningKey {
+			k := active()
+			k.Sealing = store.SealedKMS
+			return k
+		}()),
+		"unknown sealing": newKeySet(tn.ID, func() store.SigningKey {
+			k := active()
+			k.Sealing = "rot13"
+			return k
+		}()),
 		"bad key ID":    newKeySet(tn.ID, func() store.SigningKey { k := active(); k.ID = "key-1"; return k }()),
 		"bad tenant ID": newKeySet("acme"),
 	}
@@ -258,6 +277,9 @@ func keySetBad(t *testing.T, e *env) {
 		many.Keys = append(many.Keys, newSigningKey(store.SigningKeyRetiring, "ES256"))
 	}
 	bad["too many keys"] = many
+	huge := newKeySet(tn.ID)
+	huge.DataKey = make([]byte, store.MaxDataKeyBytes+1)
+	bad["a huge data key"] = huge
 
 	for name, set := range bad {
 		// newKeySet gives a default key to an empty list; "no keys" wants none.
