@@ -151,7 +151,7 @@ func TestLambdaBootstrapsFindNoMethodsByName(t *testing.T) {
 // device grant, token exchange, consent, logout, private_key_jwt and
 // dynamic registration) to 20.84 MB, once its few HTML pages were
 // written without html/template (whose executor keeps every exported
-// method: the facade had jumped to 39 MB). The process memos of
+// method: the facade had jumped to 39 MB). Sealed opaque tokens and the memos of
 // authenticated clients and verified JWTs took it to 21.23 MB, and AWS
 // KMS envelope encryption of the signing keys (the SDK's KMS client,
 // kept at v1.60.0, before schema-based serialization: v1.63.0 added
