@@ -345,6 +345,8 @@ type DeviceLookupOutput struct {
 	ClientID   string   `json:"clientId"`
 	ClientName string   `json:"clientName"`
 	Scopes     []string `json:"scopes"`
+	// Described are the scopes as the consent page says them to people.
+	Described []ScopeInfo `json:"described"`
 }
 
 // DeviceDecideInput is a lookup's input and the decision.
@@ -474,7 +476,8 @@ func (s *service) pendingDevice(ctx context.Context, c function.Caller, in Devic
 		name = cl.ID
 	}
 	return hash, DeviceLookupOutput{UserCode: showUserCode(norm), ClientID: cl.ID,
-		ClientName: name, Scopes: strings.Fields(rec.Scope)}, nil
+		ClientName: name, Scopes: strings.Fields(rec.Scope),
+		Described: describeScopes(rec.Scope)}, nil
 }
 
 // findUserCode finds the pending, undecided, unexpired request of a user

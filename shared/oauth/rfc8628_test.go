@@ -121,7 +121,9 @@ func TestDeviceFlowIssuesTokensOnce(t *testing.T) {
 
 	got, err := e.lookup(e.a, u, strings.ToLower(code))
 	if err != nil || got.ClientID != c.id || got.ClientName != "Living room TV" ||
-		strings.Join(got.Scopes, " ") != "openid tv" || got.UserCode != code {
+		strings.Join(got.Scopes, " ") != "openid tv" || got.UserCode != code ||
+		len(got.Described) != 2 || got.Described[0].Description == "openid" ||
+		got.Described[1].Description != "tv" {
 		t.Fatalf("lookup = %+v, %v", got, err)
 	}
 	session := e.sessionID(t, u)

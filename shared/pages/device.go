@@ -43,6 +43,7 @@ type deviceView struct {
 	UserCode   string
 	ClientName string
 	Scopes     []string
+	Described  []oauth.ScopeInfo
 }
 
 // signedInUser is the person of the browser's session cookie, validated
@@ -136,7 +137,7 @@ func (s *service) devicePost(ctx context.Context, req *request) {
 			return
 		}
 		p.Device = &deviceView{UserCode: out.UserCode, ClientName: out.ClientName,
-			Scopes: out.Scopes}
+			Scopes: out.Scopes, Described: out.Described}
 		p.CSRF = s.formCSRF(req.w, req.r)
 		req.render(http.StatusOK, "device-confirm", p)
 	case "approve", "deny":
@@ -175,11 +176,17 @@ func deviceConfirmView(p *page, b *w) {
 	b.tag("</strong> asks to connect as you, with the code <code>")
 	b.text(d.UserCode)
 	b.tag("</code>. Check that your device shows this code.</p>\n")
-	if len(d.Scopes) > 0 {
-		b.tag("<p>It asks for:</p>\n<ul>\n")
+	described := d.Described
+	if len(described) == 0 { // an older oauth function: the names alone
 		for _, sc := range d.Scopes {
+			described = append(described, oauth.ScopeInfo{Scope: sc, Description: sc})
+		}
+	}
+	if len(described) > 0 {
+		b.tag("<p>It asks to:</p>\n<ul>\n")
+		for _, sc := range described {
 			b.tag("<li>")
-			b.text(sc)
+			b.text(sc.Description)
 			b.tag("</li>\n")
 		}
 		b.tag("</ul>\n")

@@ -35,7 +35,9 @@ func (d *fakeDevice) function() *function.Function {
 			return oauth.DeviceLookupOutput{}, errs.Invalid("userCode", "is wrong or has expired")
 		}
 		return oauth.DeviceLookupOutput{UserCode: deviceCode, ClientID: "c1",
-			ClientName: "Living <TV>", Scopes: []string{"openid", "tv"}}, nil
+			ClientName: "Living <TV>", Scopes: []string{"openid", "tv"},
+			Described: []oauth.ScopeInfo{{Scope: "openid", Description: "Sign you <in>"},
+				{Scope: "tv", Description: "tv"}}}, nil
 	}
 	function.Op(f, oauth.OpDeviceLookup, func(_ context.Context, c function.Caller,
 		in oauth.DeviceLookupInput) (oauth.DeviceLookupOutput, error) {
@@ -90,6 +92,7 @@ func TestTheDevicePageApprovesThroughTheOperation(t *testing.T) {
 	confirm.wantStatus(t, http.StatusOK)
 	if !strings.Contains(confirm.body, "Living &lt;TV&gt;") ||
 		!strings.Contains(confirm.body, "<li>tv</li>") ||
+		!strings.Contains(confirm.body, "<li>Sign you &lt;in&gt;</li>") ||
 		!strings.Contains(confirm.body, `value="approve"`) {
 		t.Fatalf("the confirmation page:\n%s", confirm.body)
 	}
