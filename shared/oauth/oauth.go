@@ -1,7 +1,7 @@
 // Package oauth is Ward's OAuth 2.0 authorization server and OpenID
 // Connect provider, one issuer per tenant: {base}/t/{tenant name}.
 //
-// What it serves so far:
+// What it serves:
 //
 //   - discovery: GET /t/{tenant}/.well-known/openid-configuration (OpenID
 //     Connect Discovery 1.0) and GET /t/{tenant}/.well-known/
@@ -76,6 +76,9 @@
 //     are registrations at a tenant that opened them.
 //   - Registration takes no initial access token (RFC 7591 section 3):
 //     a tenant's registration is closed or open to anyone.
+//   - A process remembers a client that authenticated for 5 seconds
+//     (rfc6749.go): a secret rotated or a client changed through another
+//     process still works in this one until then.
 //   - With no public URL, the issuer is the request's own base: a JWT
 //     introspected through another host name than the one it was issued
 //     at is inactive.
