@@ -217,6 +217,9 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpRevokeConsent, s.revokeConsent)
 	function.Op(f, OpDeviceLookup, s.deviceLookup)
 	function.Op(f, OpDeviceDecide, s.deviceDecide)
+	function.Op(f, OpCreateRegistrationToken, s.createRegistrationToken)
+	function.Op(f, OpListRegistrationTokens, s.listRegistrationTokens)
+	function.Op(f, OpDeleteRegistrationToken, s.deleteRegistrationToken)
 	f.Routes = s.routes()
 	f.Patterns = Patterns
 	return f
