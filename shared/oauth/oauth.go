@@ -228,14 +228,19 @@ func Function(d Deps) *function.Function {
 // gate lets through system administrators and the tenant's own; anyone
 // else of another tenant gets NOT_FOUND.
 func gate(c function.Caller, tenantID string) error {
+	return adminGate(c, tenantID, "signing keys")
+}
+
+// adminGate is gate for the tenant's things named what.
+func adminGate(c function.Caller, tenantID, what string) error {
 	if orgs.TenantWide(c, tenantID) {
 		return nil
 	}
 	if _, err := orgs.Gate(c, tenantID); err != nil {
 		return err
 	}
-	return errs.New(errs.PermissionDenied,
-		"only the tenant's administrators manage its signing keys")
+	return errs.New(errs.PermissionDenied, "only the tenant's administrators manage its %s",
+		what)
 }
 
 func (in *RotateKeysInput) Validate() error {

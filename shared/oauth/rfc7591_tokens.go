@@ -15,7 +15,6 @@ import (
 	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/function"
-	"github.com/wardhq/ward/shared/orgs"
 	"github.com/wardhq/ward/shared/store"
 	"github.com/wardhq/ward/shared/validate"
 )
@@ -54,14 +53,7 @@ func (in *DeleteRegistrationTokenInput) Validate() error {
 // tokenGate lets through system administrators and the tenant's
 // administrators; callers of another tenant learn nothing (NOT_FOUND).
 func tokenGate(c function.Caller, tenantID string) error {
-	if orgs.TenantWide(c, tenantID) {
-		return nil
-	}
-	if _, err := orgs.Gate(c, tenantID); err != nil {
-		return err
-	}
-	return errs.New(errs.PermissionDenied,
-		"only the tenant's administrators manage its registration tokens")
+	return adminGate(c, tenantID, "registration tokens")
 }
 
 // spent reports whether rt can register no more clients at now.
