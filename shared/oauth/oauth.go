@@ -39,7 +39,12 @@
 //   - dynamic client registration (RFC 7591) and its management (RFC
 //     7592), POST /t/{tenant}/oauth2/register and GET, PUT, DELETE
 //     /t/{tenant}/oauth2/register/{client_id}, for tenants whose
-//     auth.clientRegistration is OPEN (rfc7591.go); elsewhere 404;
+//     auth.clientRegistration is OPEN, or TOKEN with an initial access
+//     token (rfc7591.go, rfc7591_tokens.go); elsewhere 404. Rate limited
+//     per network and per tenant in the cache (rfc7591_limits.go);
+//   - operations for a tenant's administrators on its initial access
+//     tokens: OpCreateRegistrationToken, OpListRegistrationTokens,
+//     OpDeleteRegistrationToken;
 //   - the device authorization grant (RFC 8628): POST /t/{tenant}/oauth2/
 //     device_authorization, the device_code grant, and OpDeviceLookup and
 //     OpDeviceDecide for the hosted device page (rfc8628.go); device
@@ -72,10 +77,14 @@
 //     clients have no list of allowed audiences yet.
 //   - Any authenticated client of the tenant may introspect its tokens;
 //     there is no role of resource server apart.
-//   - Failed client authentications are not rate-limited, and neither
-//     are registrations at a tenant that opened them.
-//   - Registration takes no initial access token (RFC 7591 section 3):
-//     a tenant's registration is closed or open to anyone.
+//   - Failed client authentications are not rate-limited.
+//   - Registration's rate limits and the bound on dynamically registered
+//     clients (package clients) are approximate under concurrency: the
+//     bound may be passed by as many registrations as run at once, and
+//     without a cache registration answers temporarily_unavailable.
+//   - A registration at a TOKEN tenant writes the tenant's record (the
+//     token's use count), so registrations of one tenant are serialised
+//     on it; the rate limit keeps that to 100 an hour.
 //   - With no public URL, the issuer is the request's own base: a JWT
 //     introspected through another host name than the one it was issued
 //     at is inactive.
