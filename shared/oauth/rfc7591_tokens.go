@@ -91,12 +91,14 @@ func newInitialAccessToken() clients.Secret {
 // are not settings an administrator edits.
 func (s *service) updateTokens(ctx context.Context, tenantID string,
 	fn func([]store.RegistrationToken) ([]store.RegistrationToken, error)) error {
+	found := false
 	_, err := s.st.Tenants().Update(ctx, tenantID, func(t store.Tenant) (store.Tenant, error) {
+		found = true
 		toks, err := fn(slices.Clone(t.RegistrationTokens))
 		t.RegistrationTokens = toks
 		return t, err
 	})
-	if errs.CodeOf(err) == errs.NotFound && !isTokenRefusal(err) {
+	if !found && errs.CodeOf(err) == errs.NotFound {
 		return errs.New(errs.NotFound, "tenant not found")
 	}
 	return err

@@ -165,8 +165,9 @@ func TestRegistrationTokenOperations(t *testing.T) {
 	}
 	tokenRefused(t, "a deleted token",
 		e.json(t, "POST", "/t/acme/oauth2/register", made.Token, webApp))
-	if err := e.deleteRegistrationToken(admin, e.a.ID, made.Info.ID); errs.CodeOf(err) != errs.NotFound {
-		t.Errorf("deleting it again = %v, want NOT_FOUND", err)
+	if err := e.deleteRegistrationToken(admin, e.a.ID, made.Info.ID); errs.CodeOf(err) != errs.NotFound ||
+		!strings.Contains(err.Error(), "registration token not found") {
+		t.Errorf("deleting it again = %v, want NOT_FOUND of the token", err)
 	}
 
 	events, _, err := e.st.Audit().List(context.Background(), e.a.ID,
