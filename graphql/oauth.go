@@ -52,6 +52,55 @@ func (r *resolvers) signingKeyType() *gql.Object {
 	})
 }
 
+// registrationTokenType builds the ClientRegistrationToken object: what
+// may be shown of an initial access token, never the token or its hash.
+func registrationTokenType() *gql.Object {
+	field := func(get func(k oauth.RegistrationTokenInfo) any) gql.FieldResolveFn {
+		return from(get)
+	}
+	return gql.NewObject(gql.ObjectConfig{
+		Name: "ClientRegistrationToken",
+		Description: "An initial access token for dynamic client registration (RFC 7591 " +
+			"section 3), which a tenant whose clientRegistration is TOKEN asks for.",
+		Fields: gql.Fields{
+			"id": {Type: nnID, Resolve: field(func(k oauth.RegistrationTokenInfo) any { return k.ID })},
+			"createdAt": {Type: nnDateTime,
+				Resolve: field(func(k oauth.RegistrationTokenInfo) any { return k.CreatedAt })},
+			"expiresAt": {Type: nnDateTime,
+				Resolve: field(func(k oauth.RegistrationTokenInfo) any { return k.ExpiresAt })},
+			"maxUses": {Type: gql.Int, Description: "Null: any number until it expires.",
+				Resolve: field(func(k oauth.RegistrationTokenInfo) any { return nonZero(k.MaxUses) })},
+			"uses": {Type: nnInt,
+				Resolve: field(func(k oauth.RegistrationTokenInfo) any { return k.Uses })},
+			"usesLeft": {Type: gql.Int, Description: "Null: any number until it expires.",
+				Resolve: field(func(k oauth.RegistrationTokenInfo) any {
+					if k.UsesLeft == nil {
+						return nil
+					}
+					return *k.UsesLeft
+				})},
+			"usable": {Type: gql.NewNonNull(gql.Boolean),
+				Description: "False once it has expired or is used up.",
+				Resolve:     field(func(k oauth.RegistrationTokenInfo) any { return k.Usable })},
+		},
+	})
+}
+
+// createdRegistrationTokenType is a new token, shown once.
+func createdRegistrationTokenType(tokT *gql.Object) *gql.Object {
+	return gql.NewObject(gql.ObjectConfig{
+		Name:        "CreatedClientRegistrationToken",
+		Description: "A new initial access token; the token is shown this once.",
+		Fields: gql.Fields{
+			"token": {Type: nnString, Description: "Sent as a Bearer token to the " +
+				"registration endpoint.",
+				Resolve: from(func(c oauth.CreatedRegistrationToken) any { return c.Token })},
+			"registrationToken": {Type: gql.NewNonNull(tokT),
+				Resolve: from(func(c oauth.CreatedRegistrationToken) any { return c.Info })},
+		},
+	})
+}
+
 // consentType builds the OAuthConsent object: what a user allowed a
 // client.
 func consentType() *gql.Object {
@@ -68,8 +117,23 @@ func consentType() *gql.Object {
 	})
 }
 
-func (r *resolvers) oauthQueryFields(keyT *gql.Object) gql.Fields {
+func (r *resolvers) oauthQueryFields(keyT, tokT *gql.Object) gql.Fields {
 	return gql.Fields{
+		"clientRegistrationTokens": {
+			Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(tokT))),
+			Description: "A tenant's initial access tokens for dynamic client registration, " +
+				"oldest first, for its administrators.",
+			Args: gql.FieldConfigArgument{"tenantId": {Type: nnID}},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				in := oauth.RegistrationTokensInput{TenantID: str(p.Args, "tenantId")}
+				out, err := callOp[oauth.RegistrationTokensOutput](r, p.Context,
+					oauth.FunctionName, oauth.OpListRegistrationTokens, in)
+				if err != nil {
+					return nil, err
+				}
+				return out.Items, nil
+			},
+		},
 		"consents": {
 			Type: gql.NewNonNull(gql.NewList(gql.NewNonNull(consentType()))),
 			Description: "A user's remembered consents to OAuth clients, for the user and " +
@@ -103,8 +167,42 @@ func (r *resolvers) oauthQueryFields(keyT *gql.Object) gql.Fields {
 	}
 }
 
-func (r *resolvers) oauthMutationFields(keyT *gql.Object) gql.Fields {
+func (r *resolvers) oauthMutationFields(keyT, tokT *gql.Object) gql.Fields {
 	return gql.Fields{
+		"createClientRegistrationToken": {
+			Type: gql.NewNonNull(createdRegistrationTokenType(tokT)),
+			Description: "Makes an initial access token for dynamic client registration; " +
+				"the answer shows the token once.",
+			Args: gql.FieldConfigArgument{
+				"tenantId":  {Type: nnID},
+				"expiresIn": {Type: nnInt, Description: "Seconds, 60 to 2592000 (30 days)."},
+				"maxUses": {Type: gql.Int,
+					Description: "How many registrations it allows; null: any number."},
+			},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				in := oauth.CreateRegistrationTokenInput{TenantID: str(p.Args, "tenantId")}
+				in.ExpiresIn, _ = p.Args["expiresIn"].(int)
+				in.MaxUses, _ = p.Args["maxUses"].(int)
+				return callOp[oauth.CreatedRegistrationToken](r, p.Context, oauth.FunctionName,
+					oauth.OpCreateRegistrationToken, in)
+			},
+		},
+		"deleteClientRegistrationToken": {
+			Type: nnID,
+			Description: "Deletes an initial access token; clients it registered stay. " +
+				"Returns its ID.",
+			Args: gql.FieldConfigArgument{"tenantId": {Type: nnID}, "id": {Type: nnID}},
+			Resolve: func(p gql.ResolveParams) (any, error) {
+				in := oauth.DeleteRegistrationTokenInput{TenantID: str(p.Args, "tenantId"),
+					ID: str(p.Args, "id")}
+				out, err := callOp[oauth.DeleteRegistrationTokenOutput](r, p.Context,
+					oauth.FunctionName, oauth.OpDeleteRegistrationToken, in)
+				if err != nil {
+					return nil, err
+				}
+				return out.ID, nil
+			},
+		},
 		"revokeConsent": {
 			Type: gql.NewNonNull(gql.Int),
 			Description: "Forgets a user's consent to a client and revokes the user's refresh " +

@@ -60,3 +60,65 @@ func TestSigningKeysThroughGraphQL(t *testing.T) {
 		t.Errorf("rotation to HS256: %s", got.raw)
 	}
 }
+
+func TestClientRegistrationTokensThroughGraphQL(t *testing.T) {
+	w := newSessionWorld(t)
+	vars := map[string]any{"t": w.acme}
+
+	d := w.must(t, w.acmeAdmin, `mutation($t: ID!) { updateTenant(input: {id: $t,
+		auth: {clientRegistration: TOKEN}}) { auth { clientRegistration } } }`, vars)
+	if got := get(d, "updateTenant", "auth", "clientRegistration"); got != "TOKEN" {
+		t.Errorf("clientRegistration = %v", got)
+	}
+	d = w.must(t, w.acmeAdmin, `mutation($t: ID!) { createClientRegistrationToken(tenantId: $t,
+		expiresIn: 3600, maxUses: 2) { token registrationToken { id maxUses uses usesLeft
+		usable expiresAt } } }`, vars)
+	tok, _ := get(d, "createClientRegistrationToken", "token").(string)
+	made, _ := get(d, "createClientRegistrationToken", "registrationToken").(map[string]any)
+	if !strings.HasPrefix(tok, "wit_") || made["maxUses"] != 2.0 || made["usesLeft"] != 2.0 ||
+		made["usable"] != true || made["uses"] != 0.0 {
+		t.Fatalf("created = %v", d)
+	}
+	d = w.must(t, w.admin, `mutation($t: ID!) { createClientRegistrationToken(tenantId: $t,
+		expiresIn: 60) { registrationToken { maxUses usesLeft } } }`, vars)
+	if got := get(d, "createClientRegistrationToken", "registrationToken").(map[string]any); got["maxUses"] != nil || got["usesLeft"] != nil {
+		t.Errorf("a token of any uses = %v", got)
+	}
+
+	d = w.must(t, w.acmeAdmin, `query($t: ID!) { clientRegistrationTokens(tenantId: $t) { id } }`, vars)
+	if list, _ := get(d, "clientRegistrationTokens").([]any); len(list) != 2 ||
+		list[0].(map[string]any)["id"] != made["id"] {
+		t.Fatalf("clientRegistrationTokens = %v", d)
+	}
+	if strings.Contains(w.hs.query(t, w.acmeAdmin, `query($t: ID!) { tenant(id: $t) { id } }`, vars).raw, "hash") {
+		t.Error("a tenant's read shows token hashes")
+	}
+
+	withID := map[string]any{"t": w.acme, "id": made["id"]}
+	for who, tok := range map[string]string{"globex's admin": w.globexAdmin,
+		"an org admin": w.leftAdmin} {
+		for q, v := range map[string]map[string]any{
+			`query($t: ID!) { clientRegistrationTokens(tenantId: $t) { id } }`:                           vars,
+			`mutation($t: ID!) { createClientRegistrationToken(tenantId: $t, expiresIn: 60) { token } }`: vars,
+			`mutation($t: ID!, $id: ID!) { deleteClientRegistrationToken(tenantId: $t, id: $id) }`:       withID,
+		} {
+			got := w.hs.query(t, tok, q, v)
+			if c := got.codes(); len(c) == 0 || (c[0] != "NOT_FOUND" && c[0] != "PERMISSION_DENIED") {
+				t.Errorf("%s: %s: %s", who, strings.Fields(q)[0], got.raw)
+			}
+		}
+	}
+	got := w.hs.query(t, w.acmeAdmin, `mutation($t: ID!) { createClientRegistrationToken(tenantId: $t, expiresIn: 10) { token } }`, vars)
+	if !slices.Equal(got.codes(), []string{"INVALID_ARGUMENT"}) {
+		t.Errorf("a ten-second token: %s", got.raw)
+	}
+
+	d = w.must(t, w.acmeAdmin, `mutation($t: ID!, $id: ID!) { deleteClientRegistrationToken(tenantId: $t, id: $id) }`, withID)
+	if get(d, "deleteClientRegistrationToken") != made["id"] {
+		t.Errorf("delete = %v", d)
+	}
+	d = w.must(t, w.acmeAdmin, `query($t: ID!) { clientRegistrationTokens(tenantId: $t) { id } }`, vars)
+	if list, _ := get(d, "clientRegistrationTokens").([]any); len(list) != 1 {
+		t.Errorf("after delete = %v", d)
+	}
+}

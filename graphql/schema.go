@@ -518,8 +518,8 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.issuerQueryFields(issuerT) {
 		query.AddFieldConfig(k, v)
 	}
-	signingKeyT := r.signingKeyType()
-	for k, v := range r.oauthQueryFields(signingKeyT) {
+	signingKeyT, regTokenT := r.signingKeyType(), registrationTokenType()
+	for k, v := range r.oauthQueryFields(signingKeyT, regTokenT) {
 		query.AddFieldConfig(k, v)
 	}
 	oauthClientT, oauthClientConn, oauthClientSecret := r.oauthClientTypes(pageInfo)
@@ -570,7 +570,7 @@ func (r *resolvers) schema() gql.Schema {
 	for k, v := range r.issuerMutationFields(issuerT) {
 		mutation.AddFieldConfig(k, v)
 	}
-	for k, v := range r.oauthMutationFields(signingKeyT) {
+	for k, v := range r.oauthMutationFields(signingKeyT, regTokenT) {
 		mutation.AddFieldConfig(k, v)
 	}
 	for k, v := range r.oauthClientMutationFields(oauthClientT, oauthClientSecret) {

@@ -41,9 +41,12 @@ func newSettingsTypes() settingsTypes {
 				Description: "Nobody: only administrators register clients."},
 			"OPEN": {Value: store.ClientRegistrationOpen,
 				Description: "Anyone, by dynamic client registration (RFC 7591)."},
+			"TOKEN": {Value: store.ClientRegistrationToken,
+				Description: "Whoever holds an initial access token the tenant's " +
+					"administrators made (createClientRegistrationToken)."},
 		},
 	})
-	orderEnum(t.dcr, "CLOSED", "OPEN")
+	orderEnum(t.dcr, "CLOSED", "OPEN", "TOKEN")
 	warmEnum(t.dcr)
 	factors := gql.EnumValueConfigMap{}
 	names := make([]string, 0, len(store.FactorTypes))

@@ -35,6 +35,9 @@ const (
 	TypeTrustedIssuer = "trustedIssuer"
 	TypeSigningKey    = "signingKey"
 	TypeOAuthClient   = "oauthClient"
+	// TypeRegistrationToken is an initial access token for dynamic
+	// client registration (RFC 7591 section 3).
+	TypeRegistrationToken = "registrationToken"
 )
 
 // Recorder appends events to the trail. The zero Recorder records

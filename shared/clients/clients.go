@@ -136,8 +136,11 @@ type Deps struct {
 	// HTTPClient fetches the jwks_uri of private_key_jwt clients; nil: a
 	// client with a five-second timeout. Redirects are never followed.
 	HTTPClient *http.Client
-	Now        func() time.Time // nil: time.Now
-	Log        *slog.Logger     // nil: slog.Default()
+	// MaxDynamicClients bounds the clients a tenant may have by dynamic
+	// registration (rfc7591.go); 0: DefaultMaxDynamicClients.
+	MaxDynamicClients int
+	Now               func() time.Time // nil: time.Now
+	Log               *slog.Logger     // nil: slog.Default()
 }
 
 type service struct {
@@ -147,11 +150,17 @@ type service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	audit audit.Recorder
+	// maxDynamic bounds a tenant's dynamically registered clients.
+	maxDynamic int
 }
 
 // Function returns the OAuth clients function.
 func Function(d Deps) *function.Function {
-	s := &service{st: d.Store.Clients(), cache: d.Cache, now: d.Now, log: d.Log}
+	s := &service{st: d.Store.Clients(), cache: d.Cache, now: d.Now, log: d.Log,
+		maxDynamic: d.MaxDynamicClients}
+	if s.maxDynamic <= 0 {
+		s.maxDynamic = DefaultMaxDynamicClients
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -25,6 +25,15 @@ import (
 // RegistrationTokenPrefix starts every registration access token.
 const RegistrationTokenPrefix = "wrg_"
 
+// DefaultMaxDynamicClients is how many clients a tenant may have by
+// dynamic registration unless Deps says otherwise. Clients its
+// administrators made do not count. The count pages through the tenant's
+// clients (a few store reads at this size; registrations are rate
+// limited by the oauth function); concurrent registrations may pass it by
+// as many as run at once, which no counter short of a transaction would
+// prevent either.
+const DefaultMaxDynamicClients = 1000
+
 // dynamicGrantTypes are the grants a client may give itself by
 // registering. client_credentials and token exchange obtain tokens with
 // no user in the loop, on the client's own authority: a client anybody
@@ -157,6 +166,9 @@ func (s *service) register(ctx context.Context, c function.Caller, in RegisterIn
 	if err := checkDynamic(in.Registration); err != nil {
 		return RegisteredOutput{}, err
 	}
+	if err := s.belowDynamicBound(ctx, in.TenantID); err != nil {
+		return RegisteredOutput{}, err
+	}
 	now := s.stamp()
 	cl := store.OAuthClient{ID: validate.NewID(), TenantID: in.TenantID, RequirePKCE: true,
 		RequireConsent: true, CreatedAt: now, UpdatedAt: now}
@@ -178,6 +190,33 @@ func (s *service) register(ctx context.Context, c function.Caller, in RegisterIn
 		audit.Changes(nil, Fields(made)))
 	out.Client = view(made)
 	return out, nil
+}
+
+// belowDynamicBound refuses a registration at a tenant that has
+// maxDynamic dynamically registered clients already (those with a
+// registration access token).
+func (s *service) belowDynamicBound(ctx context.Context, tenantID string) error {
+	n, after := 0, ""
+	for {
+		page, next, err := s.st.List(ctx, tenantID, store.Page{After: after,
+			Limit: store.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		for _, cl := range page {
+			if cl.RegistrationTokenHash != "" {
+				n++
+			}
+		}
+		if n >= s.maxDynamic {
+			return errs.New(errs.PermissionDenied, "the tenant has %d clients made by "+
+				"registration, the most it may; ask its administrators", s.maxDynamic)
+		}
+		if next == "" {
+			return nil
+		}
+		after = next
+	}
 }
 
 func invalidToken() error { return errs.New(errs.Unauthenticated, "invalid_token") }

@@ -75,3 +75,77 @@ func keyInfo(k store.SigningKey, now time.Time) KeyInfo {
 	}
 	return out
 }
+
+// Operations on a tenant's initial access tokens for dynamic client
+// registration (RFC 7591 section 3), which its setting
+// auth.clientRegistration TOKEN asks for. System administrators and the
+// tenant's administrators; creation and deletion are audited
+// (registrationToken.create, .delete).
+const (
+	// OpCreateRegistrationToken makes a token and answers it once.
+	OpCreateRegistrationToken = "oauth.createRegistrationToken"
+	// OpListRegistrationTokens lists the tenant's tokens, never the
+	// tokens themselves.
+	OpListRegistrationTokens = "oauth.listRegistrationTokens"
+	// OpDeleteRegistrationToken deletes one; registrations it made stay.
+	OpDeleteRegistrationToken = "oauth.deleteRegistrationToken"
+)
+
+// Bounds of an initial access token.
+const (
+	MinRegistrationTokenSeconds = 60
+	MaxRegistrationTokenSeconds = 30 * 24 * 3600
+	MaxRegistrationTokenUses    = 10_000
+	// RegistrationTokenPrefix starts every initial access token.
+	RegistrationTokenPrefix = "wit_"
+)
+
+// CreateRegistrationTokenInput makes an initial access token that expires
+// ExpiresIn seconds from now (60 to 30 days) and allows MaxUses
+// registrations (0: any number until it expires).
+type CreateRegistrationTokenInput struct {
+	TenantID  string `json:"tenantId"`
+	ExpiresIn int    `json:"expiresIn"`
+	MaxUses   int    `json:"maxUses,omitempty"`
+}
+
+// RegistrationTokensInput names a tenant.
+type RegistrationTokensInput struct {
+	TenantID string `json:"tenantId"`
+}
+
+// DeleteRegistrationTokenInput names one token of a tenant.
+type DeleteRegistrationTokenInput struct {
+	TenantID string `json:"tenantId"`
+	ID       string `json:"id"`
+}
+
+// RegistrationTokenInfo is what may be shown of an initial access token:
+// never the token nor its hash. UsesLeft is nil for a token of any
+// number of uses.
+type RegistrationTokenInfo struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	MaxUses   int       `json:"maxUses,omitempty"`
+	Uses      int       `json:"uses"`
+	UsesLeft  *int      `json:"usesLeft,omitempty"`
+	// Usable is false once the token has expired or is used up.
+	Usable bool `json:"usable"`
+}
+
+// CreatedRegistrationToken is a new token, shown this once.
+type CreatedRegistrationToken struct {
+	Token string                `json:"token"`
+	Info  RegistrationTokenInfo `json:"info"`
+}
+
+// RegistrationTokensOutput is a tenant's tokens, oldest first.
+type RegistrationTokensOutput struct {
+	Items []RegistrationTokenInfo `json:"items"`
+}
+
+// DeleteRegistrationTokenOutput echoes the deleted ID.
+type DeleteRegistrationTokenOutput struct {
+	ID string `json:"id"`
+}

@@ -39,7 +39,12 @@
 //   - dynamic client registration (RFC 7591) and its management (RFC
 //     7592), POST /t/{tenant}/oauth2/register and GET, PUT, DELETE
 //     /t/{tenant}/oauth2/register/{client_id}, for tenants whose
-//     auth.clientRegistration is OPEN (rfc7591.go); elsewhere 404;
+//     auth.clientRegistration is OPEN, or TOKEN with an initial access
+//     token (rfc7591.go, rfc7591_tokens.go); elsewhere 404. Rate limited
+//     per network and per tenant in the cache (rfc7591_limits.go);
+//   - operations for a tenant's administrators on its initial access
+//     tokens: OpCreateRegistrationToken, OpListRegistrationTokens,
+//     OpDeleteRegistrationToken;
 //   - the device authorization grant (RFC 8628): POST /t/{tenant}/oauth2/
 //     device_authorization, the device_code grant, and OpDeviceLookup and
 //     OpDeviceDecide for the hosted device page (rfc8628.go); device
@@ -72,10 +77,14 @@
 //     clients have no list of allowed audiences yet.
 //   - Any authenticated client of the tenant may introspect its tokens;
 //     there is no role of resource server apart.
-//   - Failed client authentications are not rate-limited, and neither
-//     are registrations at a tenant that opened them.
-//   - Registration takes no initial access token (RFC 7591 section 3):
-//     a tenant's registration is closed or open to anyone.
+//   - Failed client authentications are not rate-limited.
+//   - Registration's rate limits and the bound on dynamically registered
+//     clients (package clients) are approximate under concurrency: the
+//     bound may be passed by as many registrations as run at once, and
+//     without a cache registration answers temporarily_unavailable.
+//   - A registration at a TOKEN tenant writes the tenant's record (the
+//     token's use count), so registrations of one tenant are serialised
+//     on it; the rate limit keeps that to 100 an hour.
 //   - A process remembers a client that authenticated for 5 seconds
 //     (rfc6749.go): a secret rotated or a client changed through another
 //     process still works in this one until then.
@@ -220,6 +229,9 @@ func Function(d Deps) *function.Function {
 	function.Op(f, OpRevokeConsent, s.revokeConsent)
 	function.Op(f, OpDeviceLookup, s.deviceLookup)
 	function.Op(f, OpDeviceDecide, s.deviceDecide)
+	function.Op(f, OpCreateRegistrationToken, s.createRegistrationToken)
+	function.Op(f, OpListRegistrationTokens, s.listRegistrationTokens)
+	function.Op(f, OpDeleteRegistrationToken, s.deleteRegistrationToken)
 	f.Routes = s.routes()
 	f.Patterns = Patterns
 	return f
@@ -228,14 +240,19 @@ func Function(d Deps) *function.Function {
 // gate lets through system administrators and the tenant's own; anyone
 // else of another tenant gets NOT_FOUND.
 func gate(c function.Caller, tenantID string) error {
+	return adminGate(c, tenantID, "signing keys")
+}
+
+// adminGate is gate for the tenant's things named what.
+func adminGate(c function.Caller, tenantID, what string) error {
 	if orgs.TenantWide(c, tenantID) {
 		return nil
 	}
 	if _, err := orgs.Gate(c, tenantID); err != nil {
 		return err
 	}
-	return errs.New(errs.PermissionDenied,
-		"only the tenant's administrators manage its signing keys")
+	return errs.New(errs.PermissionDenied, "only the tenant's administrators manage its %s",
+		what)
 }
 
 func (in *RotateKeysInput) Validate() error {

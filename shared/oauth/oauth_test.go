@@ -56,6 +56,13 @@ type env struct {
 // URL is the public base.
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, clients.Deps{})
+}
+
+// newEnvWith is newEnv with the clients function's options of cd (its
+// store, cache, clock and logger are the environment's).
+func newEnvWith(t testing.TB, cd clients.Deps) *env {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "ward.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -77,8 +84,9 @@ func newEnv(t testing.TB) *env {
 	f := oauth.Function(e.deps)
 	function.Mount(mux, f)
 	e.inv.Register(f)
-	e.inv.Register(clients.Function(clients.Deps{Store: st, Cache: c,
-		HTTPClient: e.serveClientKeys(t), Now: e.clk.Now, Log: quiet}))
+	cd.Store, cd.Cache, cd.HTTPClient, cd.Now, cd.Log = st, c, e.serveClientKeys(t), e.clk.Now,
+		quiet
+	e.inv.Register(clients.Function(cd))
 	e.inv.Register(sessions.Function(sessions.Deps{Store: st, Cache: c, Now: e.clk.Now,
 		Log: quiet}))
 	e.inv.Register(users.Function(users.Deps{Store: st, Now: e.clk.Now, Log: quiet}))

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,7 +65,10 @@ type protocolError struct {
 	// basic asks for a Basic challenge (RFC 6749 section 5.2:
 	// invalid_client after the client used the Authorization header).
 	basic bool
-	cause error
+	// retryAfter, when set, is sent as Retry-After, in seconds (RFC 9110
+	// section 10.2.3), with a 429 or 503.
+	retryAfter int64
+	cause      error
 }
 
 func (e *protocolError) Error() string {
@@ -160,6 +164,9 @@ func (s *service) writeProtocolError(ctx context.Context, w http.ResponseWriter,
 	}
 	if pe.basic {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+t.Name+`", charset="UTF-8"`)
+	}
+	if pe.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(pe.retryAfter, 10))
 	}
 	writeErrorJSON(w, pe)
 }

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,9 +19,12 @@ import (
 )
 
 // Dynamic client registration (RFC 7591) and management (RFC 7592), for
-// tenants whose setting auth.clientRegistration is OPEN. Elsewhere the
+// tenants whose setting auth.clientRegistration is OPEN, or TOKEN (an
+// initial access token is required, rfc7591_tokens.go). Elsewhere the
 // endpoint does not exist: 404 with Ward's JSON error, as for an unknown
-// tenant, and discovery names no registration_endpoint. The rules and the
+// tenant, and discovery names no registration_endpoint. Registrations are
+// rate limited (rfc7591_limits.go) and the registry bounds how many
+// clients a tenant may have by registration. The rules and the
 // registration access token are the registry's (clients.register,
 // clients.manageRegistration); this file maps RFC 7591 metadata onto them.
 
@@ -197,6 +201,10 @@ func registryError(err error) error {
 			return badRequest(errInvalidRedirectURI, e.Message)
 		}
 		return badRequest(errInvalidClientMetadata, e.Message)
+	case errs.PermissionDenied:
+		// The tenant's bound on dynamically registered clients.
+		return &protocolError{code: errAccessDenied, description: e.Message,
+			status: http.StatusForbidden}
 	case errs.Unauthenticated, errs.NotFound:
 		return &protocolError{code: errInvalidToken,
 			description: "the registration access token is not valid for this client",
@@ -206,7 +214,15 @@ func registryError(err error) error {
 }
 
 // serveRegister is RFC 7591 section 3: POST {issuer}/oauth2/register.
+// The order of the checks is the order of their cost to others: the
+// network's count first, then the metadata, the initial access token
+// (TOKEN tenants), the tenant's count, and the registry's rules and
+// bound. A use of the token is given back when no client results.
 func (s *service) serveRegister(r *http.Request, t store.Tenant, iss string) (any, error) {
+	ctx := r.Context()
+	if err := s.limitNetwork(ctx, r, t.ID); err != nil {
+		return nil, err
+	}
 	m, err := readMetadata(r)
 	if err != nil {
 		return nil, err
@@ -219,7 +235,22 @@ func (s *service) serveRegister(r *http.Request, t store.Tenant, iss string) (an
 	if err != nil {
 		return nil, err
 	}
-	out, err := invoke.Call[clients.RegisteredOutput](r.Context(), s.inv, clients.FunctionName,
+	if t.Auth.ClientRegistration == store.ClientRegistrationToken {
+		var id string
+		if id, err = s.useRegistrationToken(ctx, r, t.ID); err != nil {
+			return nil, err
+		}
+		defer func() { // err is the function's, set by every later step
+			if err != nil {
+				s.refundRegistrationToken(context.WithoutCancel(ctx), t.ID, id)
+			}
+		}()
+	}
+	if err = s.limitTenant(ctx, t.ID); err != nil {
+		return nil, err
+	}
+	var out clients.RegisteredOutput
+	out, err = invoke.Call[clients.RegisteredOutput](ctx, s.inv, clients.FunctionName,
 		clients.OpRegister, serviceCaller, clients.RegisterInput{TenantID: t.ID,
 			Registration: reg})
 	if err != nil {

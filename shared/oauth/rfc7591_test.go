@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardhq/ward/shared/clients"
 	"github.com/wardhq/ward/shared/store"
@@ -194,6 +195,7 @@ func TestDynamicRegistrationRefusesBadMetadata(t *testing.T) {
 			"scope": "a\"b"}`, "invalid_client_metadata"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			e.clk.Add(time.Hour) // a fresh window of the rate limits
 			r := e.json(t, "POST", "/t/acme/oauth2/register", "", tc.body)
 			if r.status != 400 || r.body["error"] != tc.code {
 				t.Errorf("got %d %s, want 400 %s", r.status, r.raw, tc.code)

@@ -54,13 +54,36 @@ const (
 	// ClientRegistrationOpen: anyone may register a client, within the
 	// limits of dynamic registration (package clients).
 	ClientRegistrationOpen ClientRegistrationMode = "OPEN"
+	// ClientRegistrationToken: registering needs an initial access token
+	// that the tenant's administrators made (RFC 7591 section 3).
+	ClientRegistrationToken ClientRegistrationMode = "TOKEN"
 )
 
 // RegistrationOpen reports whether the tenant takes dynamic client
-// registrations.
+// registrations, with or without an initial access token.
 func (a AuthSettings) RegistrationOpen() bool {
-	return a.ClientRegistration == ClientRegistrationOpen
+	return a.ClientRegistration == ClientRegistrationOpen ||
+		a.ClientRegistration == ClientRegistrationToken
 }
+
+// RegistrationToken is an initial access token of a tenant (RFC 7591
+// section 3), kept in the tenant's record (Tenant.RegistrationTokens) as
+// the SHA-256 of the token; the token itself is shown once. The oauth
+// function makes, uses and deletes them by compare-and-swap on the
+// tenant; the store keeps them as given, within MaxSettingsBytes.
+type RegistrationToken struct {
+	ID        string    `json:"id"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// MaxUses is how many registrations the token allows; 0: any number
+	// until it expires. Uses counts the registrations made with it.
+	MaxUses int `json:"maxUses,omitempty"`
+	Uses    int `json:"uses,omitempty"`
+}
+
+// MaxRegistrationTokens bounds a tenant's initial access tokens.
+const MaxRegistrationTokens = 20
 
 // MFAPolicy says when signing in asks for a second factor.
 type MFAPolicy string
@@ -189,7 +212,8 @@ func orDefault(seconds int, d time.Duration) time.Duration {
 	return time.Duration(seconds) * time.Second
 }
 
-// MaxSettingsBytes bounds a tenant's Auth and Branding together as JSON.
+// MaxSettingsBytes bounds a tenant's Auth, Branding and RegistrationTokens
+// together as JSON.
 const MaxSettingsBytes = 64 << 10
 
 // Clone returns a copy of a that shares no slice with it.

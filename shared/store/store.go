@@ -53,11 +53,15 @@ type Tenant struct {
 	UserSchema []AttributeDef `json:"userSchema,omitempty"`
 	// Auth holds the tenant's sign-in and session rules, Branding the
 	// look of its hosted pages (see settings.go).
-	Auth      AuthSettings `json:"auth"`
-	Branding  Branding     `json:"branding"`
-	CreatedAt time.Time    `json:"createdAt"`
-	UpdatedAt time.Time    `json:"updatedAt"`
-	Version   int64        `json:"version"` // set by the store; bumped on each update
+	Auth     AuthSettings `json:"auth"`
+	Branding Branding     `json:"branding"`
+	// RegistrationTokens are the tenant's initial access tokens for
+	// dynamic client registration (settings.go), kept with its settings.
+	// Never in JSON: tenant reads through functions do not show them.
+	RegistrationTokens []RegistrationToken `json:"-"`
+	CreatedAt          time.Time           `json:"createdAt"`
+	UpdatedAt          time.Time           `json:"updatedAt"`
+	Version            int64               `json:"version"` // set by the store; bumped on each update
 }
 
 // RegistrationMode is a tenant's self-service registration policy.

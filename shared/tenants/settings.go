@@ -86,9 +86,10 @@ func CheckAuth(a store.AuthSettings) error {
 		}
 	}
 	switch a.ClientRegistration {
-	case "", store.ClientRegistrationClosed, store.ClientRegistrationOpen:
+	case "", store.ClientRegistrationClosed, store.ClientRegistrationOpen,
+		store.ClientRegistrationToken:
 	default:
-		return errs.Invalid("auth.clientRegistration", "must be CLOSED or OPEN")
+		return errs.Invalid("auth.clientRegistration", "must be CLOSED, OPEN or TOKEN")
 	}
 	return checkReturnOrigins(a.ReturnOrigins)
 }

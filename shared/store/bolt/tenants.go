@@ -29,9 +29,11 @@ type tenantRec struct {
 	// Auth and Branding are absent from records of schema 5 and before.
 	Auth     *store.AuthSettings `json:"a,omitempty"`
 	Branding *store.Branding     `json:"b,omitempty"`
-	Created  int64               `json:"c"`
-	Updated  int64               `json:"u"`
-	Version  int64               `json:"v"`
+	// Tokens are the initial access tokens for client registration.
+	Tokens  []store.RegistrationToken `json:"rt,omitempty"`
+	Created int64                     `json:"c"`
+	Updated int64                     `json:"u"`
+	Version int64                     `json:"v"`
 }
 
 func (r tenantRec) tenant(id uuid.UUID) store.Tenant {
@@ -39,6 +41,7 @@ func (r tenantRec) tenant(id uuid.UUID) store.Tenant {
 		ID: id.String(), Name: r.Name, DisplayName: r.DisplayName,
 		Registration: store.RegistrationMode(r.Registration), UserSchema: cloneSchema(r.UserSchema),
 		CreatedAt: fromMS(r.Created), UpdatedAt: fromMS(r.Updated), Version: r.Version,
+		RegistrationTokens: slices.Clone(r.Tokens),
 	}
 	if r.Auth != nil {
 		t.Auth = r.Auth.Clone()
@@ -54,6 +57,7 @@ func tenantRecOf(t store.Tenant) tenantRec {
 		Name: t.Name, DisplayName: t.DisplayName, Registration: string(t.Registration),
 		UserSchema: cloneSchema(t.UserSchema),
 		Created:    toMS(t.CreatedAt), Updated: toMS(t.UpdatedAt), Version: t.Version,
+		Tokens: slices.Clone(t.RegistrationTokens),
 	}
 	if a := t.Auth.Clone(); !reflect.DeepEqual(a, store.AuthSettings{}) {
 		r.Auth = &a
@@ -104,7 +108,8 @@ func checkSettings(t store.Tenant) error {
 	b, err := json.Marshal(struct {
 		A store.AuthSettings
 		B store.Branding
-	}{t.Auth, t.Branding})
+		T []store.RegistrationToken
+	}{t.Auth, t.Branding, t.RegistrationTokens})
 	if err != nil || !t.Auth.ValidUTF8() || !t.Branding.ValidUTF8() {
 		return errs.Invalid("auth", "must be valid UTF-8")
 	}

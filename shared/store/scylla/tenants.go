@@ -47,12 +47,14 @@ func checkTenantFields(t store.Tenant) error {
 type tenantSettings struct {
 	Auth     store.AuthSettings `json:"auth"`
 	Branding store.Branding     `json:"branding"`
+	// Tokens are the initial access tokens for client registration.
+	Tokens []store.RegistrationToken `json:"registrationTokens,omitempty"`
 }
 
-// encodeSettings returns the JSON of t's Auth and Branding ("" when both
-// are empty), refusing it over store.MaxSettingsBytes.
+// encodeSettings returns the JSON of t's Auth, Branding and registration
+// tokens ("" when all are empty), refusing it over store.MaxSettingsBytes.
 func encodeSettings(t store.Tenant) (string, error) {
-	set := tenantSettings{Auth: t.Auth, Branding: t.Branding}
+	set := tenantSettings{Auth: t.Auth, Branding: t.Branding, Tokens: t.RegistrationTokens}
 	b, err := json.Marshal(set)
 	if err != nil || !t.Auth.ValidUTF8() || !t.Branding.ValidUTF8() {
 		return "", errs.Invalid("auth", "must be valid UTF-8")
@@ -134,7 +136,7 @@ func (r tenantRow) tenant() (store.Tenant, error) {
 		if err := json.Unmarshal([]byte(r.Settings), &set); err != nil {
 			return store.Tenant{}, unavailable(err)
 		}
-		t.Auth, t.Branding = set.Auth, set.Branding
+		t.Auth, t.Branding, t.RegistrationTokens = set.Auth, set.Branding, set.Tokens
 	}
 	return t, nil
 }
@@ -163,6 +165,7 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	t.UserSchema = cloneSchema(t.UserSchema)
 	schema, _ := encodeSchema(t.UserSchema) // checked by checkTenant
 	t.Auth = t.Auth.Clone()
+	t.RegistrationTokens = slices.Clone(t.RegistrationTokens)
 	settings, _ := encodeSettings(t)
 
 	taken, err := s.acquire(ctx, claimTenantName, scopeGlobal, t.Name, t.ID, ts.holdsName(t.Name))
@@ -336,6 +339,7 @@ func (ts tenants) Update(ctx context.Context, id string,
 		next.UserSchema = cloneSchema(next.UserSchema)
 		schema, _ := encodeSchema(next.UserSchema) // checked above
 		next.Auth = next.Auth.Clone()
+		next.RegistrationTokens = slices.Clone(next.RegistrationTokens)
 		settings, _ := encodeSettings(next)
 
 		var prev struct {

@@ -1,10 +1,13 @@
 package storetest
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/wardhq/ward/shared/errs"
 	"github.com/wardhq/ward/shared/store"
@@ -14,6 +17,7 @@ var settingsTests = []test{
 	{"a tenant's sign-in settings and branding read back as written", settingsRoundTrip},
 	{"update replaces settings and branding, and clearing them reads back empty", settingsUpdate},
 	{"settings over the bound or not UTF-8 are invalid and write nothing", settingsBad},
+	{"registration tokens read back, survive other updates and clear", registrationTokens},
 }
 
 func someSettings() (store.AuthSettings, store.Branding) {
@@ -130,5 +134,54 @@ func settingsBad(t *testing.T, e *env) {
 		if got.Version != tn.Version || len(got.Auth.StepUp) != 0 || got.Branding.LogoURL != "" {
 			t.Errorf("the refused update (%s) wrote: %+v", what, got)
 		}
+	}
+}
+
+func registrationTokens(t *testing.T, e *env) {
+	ts := e.Store.Tenants()
+	tn := mustTenant(t, e, "acme")
+	if tn.RegistrationTokens != nil {
+		t.Fatalf("a new tenant has registration tokens %+v", tn.RegistrationTokens)
+	}
+	toks := []store.RegistrationToken{
+		{ID: newID(), Hash: strings.Repeat("a", 43), CreatedAt: someTime,
+			ExpiresAt: someTime.Add(time.Hour), MaxUses: 3, Uses: 1},
+		{ID: newID(), Hash: strings.Repeat("b", 43), CreatedAt: someTime,
+			ExpiresAt: someTime.Add(24 * time.Hour)},
+	}
+	_, err := ts.Update(ctx(t), tn.ID, func(x store.Tenant) (store.Tenant, error) {
+		x.RegistrationTokens = slices.Clone(toks)
+		return x, nil
+	})
+	mustOK(t, "set tokens", err)
+	opt := cmpopts.EquateApproxTime(time.Millisecond)
+	got, err := ts.Get(ctx(t), tn.ID)
+	mustOK(t, "get", err)
+	if diff := cmp.Diff(toks, got.RegistrationTokens, opt); diff != "" {
+		t.Errorf("tokens (-want +got):\n%s", diff)
+	}
+
+	// An update that replaces the settings keeps the tokens.
+	auth, _ := someSettings()
+	_, err = ts.Update(ctx(t), tn.ID, func(x store.Tenant) (store.Tenant, error) {
+		x.Auth = auth
+		return x, nil
+	})
+	mustOK(t, "update settings", err)
+	got, err = ts.GetByName(ctx(t), "acme")
+	mustOK(t, "get by name", err)
+	if diff := cmp.Diff(toks, got.RegistrationTokens, opt); diff != "" {
+		t.Errorf("tokens after a settings update (-want +got):\n%s", diff)
+	}
+
+	_, err = ts.Update(ctx(t), tn.ID, func(x store.Tenant) (store.Tenant, error) {
+		x.RegistrationTokens = nil
+		return x, nil
+	})
+	mustOK(t, "clear tokens", err)
+	got, err = ts.Get(ctx(t), tn.ID)
+	mustOK(t, "get", err)
+	if len(got.RegistrationTokens) != 0 {
+		t.Errorf("cleared tokens read back as %+v", got.RegistrationTokens)
 	}
 }
