@@ -19,21 +19,10 @@ port="${KMS_PORT:-14599}"
 state="${KMS_STATE_DIR:-${TMPDIR:-/tmp}/ward-kms-${port}}"
 pidfile="${state}/kms.pid"
 logfile="${state}/kms.log"
+name=kms.sh
+# shellcheck source=.ci/pidfile.sh
+. "$(dirname "$0")/pidfile.sh"
 bin="$(go env GOPATH)/bin/local-kms"
-
-die() {
-	echo "kms.sh: $*" >&2
-	exit 1
-}
-
-running() {
-	[[ -s "${pidfile}" ]] || return 1
-	local pid
-	pid="$(cat "${pidfile}")"
-	[[ "${pid}" =~ ^[0-9]+$ ]] || return 1
-	kill -0 "${pid}" 2>/dev/null || return 1
-	echo "${pid}"
-}
 
 # answers is true once the server speaks the KMS protocol: ListKeys is a
 # signed request in real KMS, but Local KMS does not check signatures.
@@ -77,26 +66,6 @@ cmd_start() {
 	echo "kms.sh: no answer after 10 s; log follows" >&2
 	tail -n 20 "${logfile}" >&2 || true
 	exit 1
-}
-
-cmd_stop() {
-	local pid
-	if ! pid="$(running)"; then
-		rm -f "${pidfile}"
-		echo "kms.sh: not running"
-		return 0
-	fi
-	kill "${pid}"
-	local i
-	for ((i = 0; i < 100; i++)); do
-		if ! kill -0 "${pid}" 2>/dev/null; then
-			rm -f "${pidfile}"
-			echo "kms.sh: stopped (pid ${pid})"
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "pid ${pid} still alive after 10 s"
 }
 
 case "${1:-}" in

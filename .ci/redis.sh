@@ -16,21 +16,9 @@ port="${REDIS_PORT:-6379}"
 state="${REDIS_STATE_DIR:-${TMPDIR:-/tmp}/ward-redis-${port}}"
 pidfile="${state}/redis.pid"
 logfile="${state}/redis.log"
-
-die() {
-	echo "redis.sh: $*" >&2
-	exit 1
-}
-
-# running prints the PID of the server this script started, if it is alive.
-running() {
-	[[ -s "${pidfile}" ]] || return 1
-	local pid
-	pid="$(cat "${pidfile}")"
-	[[ "${pid}" =~ ^[0-9]+$ ]] || return 1
-	kill -0 "${pid}" 2>/dev/null || return 1
-	echo "${pid}"
-}
+name=redis.sh
+# shellcheck source=.ci/pidfile.sh
+. "$(dirname "$0")/pidfile.sh"
 
 ping() {
 	redis-cli -h 127.0.0.1 -p "${port}" ping 2>/dev/null | grep -qx PONG
@@ -79,26 +67,6 @@ cmd_start() {
 	echo "redis.sh: no PING answer after 10 s; log follows" >&2
 	tail -n 20 "${logfile}" >&2 || true
 	exit 1
-}
-
-cmd_stop() {
-	local pid
-	if ! pid="$(running)"; then
-		rm -f "${pidfile}"
-		echo "redis.sh: not running"
-		return 0
-	fi
-	kill "${pid}"
-	local i
-	for ((i = 0; i < 100; i++)); do
-		if ! kill -0 "${pid}" 2>/dev/null; then
-			rm -f "${pidfile}"
-			echo "redis.sh: stopped (pid ${pid})"
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "pid ${pid} still alive after 10 s"
 }
 
 case "${1:-}" in
