@@ -129,7 +129,8 @@ func NormalizeUserCode(typed string) (string, bool) {
 	return b.String(), b.Len() == userCodeLength
 }
 
-// showUserCode is the code as people read it: XXXX-XXXX.
+// showUserCode is the code as people read it: four letters, a dash and
+// four more (BCDF-GHJK).
 func showUserCode(code string) string { return code[:4] + "-" + code[4:] }
 
 // serveDeviceAuthorization is the device authorization endpoint (RFC 8628
@@ -341,7 +342,7 @@ type DeviceLookupInput struct {
 
 // DeviceLookupOutput is what the device asks for.
 type DeviceLookupOutput struct {
-	UserCode   string   `json:"userCode"` // as shown: XXXX-XXXX
+	UserCode   string   `json:"userCode"` // as shown, with its dash
 	ClientID   string   `json:"clientId"`
 	ClientName string   `json:"clientName"`
 	Scopes     []string `json:"scopes"`
